@@ -1,0 +1,128 @@
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.choices import KIND_FIELDS, MerchantRole, MerchantStatus, Region
+from accounts.credit_code import CreditCodeError, validate_credit_code
+from core.models import StatusEvent, TimeStampedModel
+
+
+def credit_code_validator(value: str) -> None:
+    try:
+        validate_credit_code(value)
+    except CreditCodeError as exc:
+        raise ValidationError(exc.message, code=exc.rule) from exc
+
+
+class User(AbstractUser):
+    """A person who signs in.
+
+    Invariant: an exchange operator belongs to no merchant; anyone else belongs
+    to at most one merchant, as its owner or staff, and then has a role.
+    """
+
+    is_operator = models.BooleanField(
+        _("exchange operator"),
+        default=False,
+        help_text=_("Operators review, clear and audit; they belong to no merchant."),
+    )
+    merchant = models.ForeignKey(
+        "accounts.Merchant",
+        verbose_name=_("merchant"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="people",
+    )
+    merchant_role = models.CharField(
+        _("role at the merchant"), max_length=16, choices=MerchantRole.choices, blank=True
+    )
+
+    merchant_scope = ("merchant",)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        constraints = [
+            models.CheckConstraint(
+                condition=~(Q(is_operator=True) & Q(merchant__isnull=False)),
+                name="operator_has_no_merchant",
+            ),
+            models.CheckConstraint(
+                condition=(Q(merchant__isnull=True) & Q(merchant_role=""))
+                | (Q(merchant__isnull=False) & ~Q(merchant_role="")),
+                name="merchant_person_has_role",
+            ),
+        ]
+
+
+class Merchant(TimeStampedModel):
+    """数商 data merchant: a company on the exchange, identified by its credit code.
+
+    Invariant: the credit code is valid under GB 32100-2015 and unique; status
+    changes only through accounts.services, each one recorded as a MerchantEvent.
+    """
+
+    legal_name = models.CharField(_("legal name"), max_length=200)
+    credit_code = models.CharField(
+        _("unified social credit code"),
+        max_length=18,
+        unique=True,
+        validators=[credit_code_validator],
+        help_text=_("统一社会信用代码: 18 characters, GB 32100-2015."),
+    )
+    is_supplier = models.BooleanField(_("data supplier"), default=False, db_index=True)
+    is_technical = models.BooleanField(_("technical"), default=False, db_index=True)
+    is_application = models.BooleanField(_("application"), default=False, db_index=True)
+    is_service = models.BooleanField(_("service"), default=False, db_index=True)
+    region = models.CharField(_("region"), max_length=6, choices=Region.choices, db_index=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    contact_name = models.CharField(_("contact name"), max_length=100)
+    contact_phone = models.CharField(_("contact phone"), max_length=32)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    bank_name = models.CharField(_("settlement bank"), max_length=120, blank=True)
+    bank_account_name = models.CharField(_("bank account name"), max_length=200, blank=True)
+    bank_account_number = models.CharField(
+        _("bank account number"), max_length=40, blank=True, db_index=True
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=MerchantStatus.choices,
+        default=MerchantStatus.APPLIED,
+        db_index=True,
+    )
+
+    merchant_scope = ("pk",)
+
+    class Meta:
+        verbose_name = _("data merchant")
+        verbose_name_plural = _("data merchants")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.legal_name
+
+    @property
+    def kinds(self) -> list[str]:
+        return [kind for kind, field in KIND_FIELDS.items() if getattr(self, field)]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == MerchantStatus.ACTIVE
+
+
+class MerchantEvent(StatusEvent):
+    """A merchant's status change, with who made it and why. Insert-only."""
+
+    subject = models.ForeignKey(
+        Merchant, verbose_name=_("merchant"), on_delete=models.PROTECT, related_name="events"
+    )
+
+    merchant_scope = ("subject",)
+
+    class Meta(StatusEvent.Meta):
+        verbose_name = _("merchant status change")
+        verbose_name_plural = _("merchant status changes")

@@ -1,0 +1,12 @@
+"""Settings for the test suite: same database choice as base, quick hashing."""
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import env_bool
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tasks queued from services run in-process during tests. The fixture that
+# starts a real worker turns this off for the worker, so its sub-tasks travel
+# through Redis like in production.
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
+CELERY_TASK_EAGER_PROPAGATES = True
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": None}}  # noqa: F405

@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+
+admin.site.site_header = _("Data exchange trading backend")
+admin.site.site_title = _("Data exchange")
+admin.site.index_title = _("Exchange administration")
+
+API_APPS = ["accounts", "products", "publicdata", "marketplace", "settlements", "oversight"]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
+    *[path("api/v1/", include(f"{app}.api.urls")) for app in API_APPS],
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

@@ -1,0 +1,97 @@
+"""Shared API pieces: the scoped viewset base, yuan fields and error mapping."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404
+from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.exceptions import BusinessRuleViolation, Conflict, InvalidTransition
+from core.money import MoneyError, fen_to_yuan, yuan_to_fen
+from core.scoping import scope_to_merchant
+
+
+class ScopedViewSetMixin:
+    """Every list and detail goes through `scope_to_merchant`: one scoping rule for all."""
+
+    def get_queryset(self):
+        return scope_to_merchant(super().get_queryset(), self.request.user)
+
+
+class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    pass
+
+
+class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    pass
+
+
+class YuanField(serializers.Field):
+    """Money in yuan as a decimal string ("12.34") outside, integer fen inside."""
+
+    default_error_messages = {"invalid": "{reason}", "negative": "Must not be negative."}
+
+    def __init__(self, *, allow_negative: bool = False, **kwargs):
+        self.allow_negative = allow_negative
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return None if value is None else fen_to_yuan(value)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool | float):
+            self.fail("invalid", reason='Give the amount as a decimal string such as "12.34".')
+        try:
+            fen = yuan_to_fen(data)
+        except MoneyError as exc:
+            self.fail("invalid", reason=str(exc))
+        if fen < 0 and not self.allow_negative:
+            self.fail("negative")
+        return fen
+
+
+class ReasonInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why the action is taken.")
+
+
+class OptionalReasonInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+def exception_handler(exc, context):
+    """Map domain errors to 4xx answers that name the field and the reason."""
+    if isinstance(exc, InvalidTransition):
+        return Response(
+            {
+                "detail": exc.detail,
+                "code": "invalid_transition",
+                "current_status": exc.current,
+                "requested_status": exc.target,
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, Conflict):
+        return Response(
+            {"detail": exc.message, "code": exc.code, **exc.extra}, status=status.HTTP_409_CONFLICT
+        )
+    if isinstance(exc, BusinessRuleViolation):
+        return Response(
+            {exc.field: [exc.message], "code": exc.code}, status=status.HTTP_400_BAD_REQUEST
+        )
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            data = {field: [str(m) for m in msgs] for field, msgs in exc.message_dict.items()}
+        else:
+            data = {"non_field_errors": [str(m) for m in exc.messages]}
+        exc = exceptions.ValidationError(data)
+    if isinstance(exc, IntegrityError):
+        # A unique or check constraint caught a race the service's checks
+        # could not see; the request changed nothing, so it is a conflict.
+        return Response(
+            {"detail": "The request conflicts with existing data.", "code": "integrity_error"},
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,76 @@
+"""Exact money: integer fen inside, yuan decimal strings at the edges.
+
+Rates are integer basis points (1 bp = 0.01 %). Every division of money goes
+through `apportion`, which rounds each share down to the fen and gives the
+remainder to the last party, so the parts always add up to the whole.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import NewType
+
+Fen = NewType("Fen", int)
+BPS_WHOLE = 10_000
+FEN_PER_YUAN = 100
+# 10^15 fen is far above any real trade and safely inside a signed 64-bit column.
+MAX_FEN = 10**15
+
+
+class MoneyError(ValueError):
+    """A money value that cannot be represented exactly."""
+
+
+def yuan_to_fen(value: str | Decimal | int) -> Fen:
+    """Parse a yuan amount ("12.34") into fen, refusing fractions of a fen."""
+    if isinstance(value, float):
+        raise MoneyError("amounts must be given as decimal strings, not floating point numbers")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise MoneyError(f"'{value}' is not a decimal amount") from exc
+    if not amount.is_finite():
+        raise MoneyError(f"'{value}' is not a finite amount")
+    fen = amount * FEN_PER_YUAN
+    if fen != fen.to_integral_value():
+        raise MoneyError("amounts have at most two decimal places (whole fen)")
+    if abs(fen) > MAX_FEN:
+        raise MoneyError("amount is too large")
+    return Fen(int(fen))
+
+
+def fen_to_yuan(fen: int) -> str:
+    """Format fen as a yuan decimal string with exactly two places."""
+    sign = "-" if fen < 0 else ""
+    whole, part = divmod(abs(int(fen)), FEN_PER_YUAN)
+    return f"{sign}{whole}.{part:02d}"
+
+
+def bps_of(amount_fen: int, bps: int) -> Fen:
+    """The share of `amount_fen` at `bps` basis points, rounded down to the fen."""
+    if amount_fen < 0 or bps < 0:
+        raise MoneyError("shares are taken of non-negative amounts at non-negative rates")
+    return Fen(amount_fen * bps // BPS_WHOLE)
+
+
+@dataclass(frozen=True)
+class Split:
+    gross_fen: int
+    fee_fen: int
+    share_fen: int
+    net_fen: int
+
+
+def apportion(gross_fen: int, *, fee_bps: int, share_bps: int) -> Split:
+    """Split a trade's gross into exchange fee, department share and seller net.
+
+    The rounding rule: the fee and the share are each rounded down to the fen
+    (floor of gross * bps / 10000); the seller's net is what remains. So
+    gross == fee + share + net exactly, and each part is >= 0 whenever the
+    two rates together do not exceed 100 %. Clearing's SQL uses the same
+    integer division, which floors for non-negative operands.
+    """
+    if fee_bps + share_bps > BPS_WHOLE:
+        raise MoneyError("fee and department share together exceed 100 %")
+    fee = bps_of(gross_fen, fee_bps)
+    share = bps_of(gross_fen, share_bps)
+    return Split(gross_fen, fee, share, gross_fen - fee - share)

@@ -1,0 +1,63 @@
+"""The one place where a status changes.
+
+A transition service locks its row(s) with `lock_in_pk_order`, then calls
+`transition`, which checks the move against the model's table, saves only the
+changed fields and appends an event row.
+"""
+
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+from django.db import models
+
+from core.exceptions import InvalidTransition
+
+M = TypeVar("M", bound=models.Model)
+
+
+def lock_in_pk_order(model: type[M], pks: Iterable[int]) -> list[M]:
+    """Lock rows FOR UPDATE in primary-key order, so two services never deadlock."""
+    return list(model.objects.select_for_update().filter(pk__in=list(pks)).order_by("pk"))
+
+
+def lock_one(model: type[M], pk: int) -> M:
+    return model.objects.select_for_update().get(pk=pk)
+
+
+def transition(
+    instance: models.Model,
+    *,
+    to: str,
+    actor: Any,
+    transitions: Mapping[str, set[str] | frozenset[str]],
+    reason: str = "",
+    changes: Mapping[str, Any] | None = None,
+    status_field: str = "status",
+) -> bool:
+    """Move a locked `instance` to status `to` and record the event.
+
+    Returns False (and changes nothing) when the instance already has that
+    status: asking twice for the same state is not an error.
+    """
+    current = getattr(instance, status_field)
+    if current == to:
+        return False
+    if to not in transitions.get(current, ()):
+        raise InvalidTransition(
+            model_label=str(instance._meta.verbose_name), current=current, target=to
+        )
+    setattr(instance, status_field, to)
+    update_fields = [status_field]
+    for field, value in (changes or {}).items():
+        setattr(instance, field, value)
+        update_fields.append(field)
+    if any(f.name == "updated_at" for f in instance._meta.concrete_fields):
+        update_fields.append("updated_at")
+    instance.save(update_fields=update_fields)
+    instance.events.create(  # type: ignore[attr-defined]
+        actor=actor if getattr(actor, "pk", None) else None,
+        from_status=current,
+        to_status=to,
+        reason=reason,
+    )
+    return True

@@ -1,0 +1,1 @@
+"""Audit sweeps, findings, statistics and disclosure (oversight issue)."""

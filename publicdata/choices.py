@@ -1,0 +1,32 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DepartmentLevel(models.TextChoices):
+    PROVINCE = "province", _("Province")
+    CITY = "city", _("City or prefecture")
+
+
+class GrantStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    ACTIVE = "active", _("Active")
+    SUSPENDED = "suspended", _("Suspended")
+    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", _("Expired")
+
+
+GRANT_TRANSITIONS: dict[str, set[str]] = {
+    GrantStatus.PENDING: {GrantStatus.ACTIVE},
+    GrantStatus.ACTIVE: {GrantStatus.SUSPENDED, GrantStatus.REVOKED, GrantStatus.EXPIRED},
+    GrantStatus.SUSPENDED: {GrantStatus.ACTIVE, GrantStatus.REVOKED, GrantStatus.EXPIRED},
+    GrantStatus.REVOKED: set(),
+    GrantStatus.EXPIRED: set(),
+}
+
+# Statuses in which a grant occupies its (industry, department) window.
+GRANT_IN_FORCE = (GrantStatus.PENDING, GrantStatus.ACTIVE, GrantStatus.SUSPENDED)
+
+
+class ScenarioPurpose(models.TextChoices):
+    INDUSTRY = "industry", _("Industry development")
+    PUBLIC_INTEREST = "public_interest", _("Public interest (free of charge)")

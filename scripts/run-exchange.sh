@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Starts the exchange: web (admin and API), a Celery worker and Celery beat.
+# Ctrl-C stops all three together.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.local}"
+mkdir -p var
+
+echo "==> database: ${DATABASE_URL:-SQLite in var/exchange.sqlite3}"
+echo "==> broker:   ${REDIS_URL:-filesystem queue in var/broker (no server needed)}"
+$BIN/python manage.py migrate --noinput
+$BIN/python manage.py seed_demo --if-empty
+
+trap 'trap - INT TERM EXIT; echo; echo "==> stopping"; kill 0 2>/dev/null; wait' INT TERM EXIT
+
+$BIN/celery -A config worker --loglevel=info --concurrency="${WORKER_CONCURRENCY:-2}" &
+$BIN/celery -A config beat --loglevel=info &
+$BIN/python manage.py runserver "${EXCHANGE_ADDR:-127.0.0.1:8000}" --noreload &
+
+$BIN/python manage.py demo_access
+wait -n

@@ -1,0 +1,28 @@
+"""SQL that makes ledger rows immutable on PostgreSQL (used by a migration).
+
+UPDATE and DELETE on journal entries and postings raise. TRUNCATE is left to
+the database owner (test set-up and disaster recovery), never to the app.
+"""
+
+IMMUTABLE_TABLES = ("settlements_journalentry", "settlements_posting")
+
+FORWARD = """
+CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'ledger rows are immutable: % on % refused; post a reversing entry instead',
+        TG_OP, TG_TABLE_NAME USING ERRCODE = 'raise_exception';
+END;
+$$ LANGUAGE plpgsql;
+""" + "".join(
+    f"""
+CREATE TRIGGER {table}_immutable
+    BEFORE UPDATE OR DELETE ON {table}
+    FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+"""
+    for table in IMMUTABLE_TABLES
+)
+
+BACKWARD = (
+    "".join(f"DROP TRIGGER IF EXISTS {table}_immutable ON {table};\n" for table in IMMUTABLE_TABLES)
+    + "DROP FUNCTION IF EXISTS ledger_refuse_change();\n"
+)

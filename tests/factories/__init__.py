@@ -1,0 +1,1 @@
+"""Object builders, one module per app (tests.factories.accounts, ...)."""

@@ -1,0 +1,52 @@
+"""One record of every merchant-owned model, for the isolation test.
+
+Each app registers a builder for each model it shows in the admin or the API:
+`builder(owner, counterparty)` returns a record that belongs to `owner`
+(and, for two-sided records such as orders, to `counterparty` too). The
+isolation test checks that a third merchant never sees or changes it.
+"""
+
+from collections.abc import Callable
+
+from django.db.models import Model
+
+from accounts.models import Merchant, MerchantEvent, User
+from tests.factories.accounts import PersonFactory
+
+Builder = Callable[[Merchant, Merchant], Model]
+BUILDERS: dict[type[Model], Builder] = {}
+
+
+def builds(model: type[Model]):
+    def register(builder: Builder) -> Builder:
+        BUILDERS[model] = builder
+        return builder
+
+    return register
+
+
+@builds(Merchant)
+def _merchant(owner: Merchant, counterparty: Merchant) -> Model:
+    return owner
+
+
+@builds(User)
+def _person(owner: Merchant, counterparty: Merchant) -> Model:
+    return PersonFactory(merchant=owner, merchant_role="staff")
+
+
+@builds(MerchantEvent)
+def _merchant_event(owner: Merchant, counterparty: Merchant) -> Model:
+    return MerchantEvent.objects.create(subject=owner, from_status="applied", to_status="active")
+
+
+def load_all_builders() -> None:
+    """Import every app's builders (each lives in tests/factories/<app>.py)."""
+    import importlib
+
+    for app in ("products", "publicdata", "marketplace", "settlements", "oversight"):
+        try:
+            importlib.import_module(f"tests.factories.{app}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"tests.factories.{app}":
+                raise
