@@ -44,3 +44,23 @@ class SubscriptionPeriod(models.TextChoices):
     MONTH = "month", _("Monthly")
     QUARTER = "quarter", _("Quarterly")
     YEAR = "year", _("Yearly")
+
+
+# Listing lifecycle. A rejected review sends the product back to draft with the
+# reviewer's comments on the review record; delisting is final.
+PRODUCT_TRANSITIONS: dict[str, set[str]] = {
+    ProductStatus.DRAFT: {ProductStatus.SUBMITTED},
+    ProductStatus.SUBMITTED: {ProductStatus.IN_REVIEW, ProductStatus.DRAFT},
+    ProductStatus.IN_REVIEW: {ProductStatus.LISTED, ProductStatus.DRAFT},
+    ProductStatus.LISTED: {ProductStatus.SUSPENDED, ProductStatus.DELISTED},
+    ProductStatus.SUSPENDED: {ProductStatus.LISTED, ProductStatus.DELISTED},
+    ProductStatus.DELISTED: set(),
+}
+
+
+class SuspensionCause(models.TextChoices):
+    """Why a product is suspended, so that lifting one cause does not lift another."""
+
+    OPERATOR = "operator", _("Operator decision")
+    MERCHANT = "merchant", _("Provider suspended or exited")
+    GRANT = "grant", _("Grant or scenario not in force")

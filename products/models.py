@@ -10,6 +10,7 @@ from products.choices import (
     PlanKind,
     ProductStatus,
     SubscriptionPeriod,
+    SuspensionCause,
 )
 
 
@@ -118,6 +119,9 @@ class Product(TimeStampedModel):
         _("registration number"), max_length=32, unique=True, null=True, blank=True
     )
     listed_at = models.DateTimeField(_("first listed at"), null=True, blank=True, db_index=True)
+    suspension_cause = models.CharField(
+        _("suspended because of"), max_length=16, choices=SuspensionCause.choices, blank=True
+    )
     grant = models.ForeignKey(
         "publicdata.Grant",
         verbose_name=_("authorization grant"),
