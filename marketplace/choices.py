@@ -11,3 +11,23 @@ class OrderStatus(models.TextChoices):
     SETTLED = "settled", _("Settled")
     CANCELLED = "cancelled", _("Cancelled")
     REFUNDED = "refunded", _("Refunded")
+
+
+# The legal status moves of an order. Clearing (settlements) relies on
+# ACCEPTED -> CLEARED and CLEARED -> SETTLED. A refund is possible until the
+# order is cleared; a partial refund keeps the status, a full one ends in
+# REFUNDED. A dispute is a flag (Order.is_disputed), not a status, so that it
+# can be opened on a delivered order and frozen orders keep their place.
+ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
+    OrderStatus.PENDING_PAYMENT: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED}),
+    OrderStatus.PAID: frozenset({OrderStatus.DELIVERED, OrderStatus.REFUNDED}),
+    OrderStatus.DELIVERED: frozenset({OrderStatus.ACCEPTED, OrderStatus.REFUNDED}),
+    OrderStatus.ACCEPTED: frozenset({OrderStatus.CLEARED, OrderStatus.REFUNDED}),
+    OrderStatus.CLEARED: frozenset({OrderStatus.SETTLED}),
+    OrderStatus.SETTLED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
+    OrderStatus.REFUNDED: frozenset(),
+}
+
+# Statuses in which money sits in the buyer's escrow and may still be refunded.
+REFUNDABLE_STATUSES = frozenset({OrderStatus.PAID, OrderStatus.DELIVERED, OrderStatus.ACCEPTED})
