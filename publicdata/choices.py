@@ -30,3 +30,28 @@ GRANT_IN_FORCE = (GrantStatus.PENDING, GrantStatus.ACTIVE, GrantStatus.SUSPENDED
 class ScenarioPurpose(models.TextChoices):
     INDUSTRY = "industry", _("Industry development")
     PUBLIC_INTEREST = "public_interest", _("Public interest (free of charge)")
+
+
+class ScenarioStatus(models.TextChoices):
+    """Where a scenario stands on 一场景一评估一授权 (one scenario, one assessment, one authorization)."""
+
+    PROPOSED = "proposed", _("Proposed, awaiting assessment")
+    ASSESSED = "assessed", _("Assessment passed, awaiting authorization")
+    FAILED = "failed", _("Assessment failed (final)")
+    AUTHORIZED = "authorized", _("Authorized")
+    EXPIRED = "expired", _("Authorization expired")
+
+
+# A failed assessment ends the scenario: trying again means a new scenario.
+SCENARIO_TRANSITIONS: dict[str, set[str]] = {
+    ScenarioStatus.PROPOSED: {ScenarioStatus.ASSESSED, ScenarioStatus.FAILED},
+    ScenarioStatus.ASSESSED: {ScenarioStatus.AUTHORIZED, ScenarioStatus.EXPIRED},
+    ScenarioStatus.FAILED: set(),
+    ScenarioStatus.AUTHORIZED: {ScenarioStatus.EXPIRED},
+    ScenarioStatus.EXPIRED: set(),
+}
+
+
+class AssessmentVerdict(models.TextChoices):
+    PASS = "pass", _("Pass")
+    FAIL = "fail", _("Fail")

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -5,7 +6,13 @@ from accounts.choices import Region
 from core.models import StatusEvent, TimeStampedModel
 from core.scoping import PUBLIC
 from products.choices import Grade
-from publicdata.choices import DepartmentLevel, GrantStatus, ScenarioPurpose
+from publicdata.choices import (
+    AssessmentVerdict,
+    DepartmentLevel,
+    GrantStatus,
+    ScenarioPurpose,
+    ScenarioStatus,
+)
 
 
 class Department(models.Model):
@@ -56,7 +63,12 @@ class Grant(TimeStampedModel):
     """公共数据授权运营 a department's grant to one operator for one industry.
 
     Invariant (一行业一部门一授权): for one industry and one department, at most one
-    grant is in force over any moment of time; the database enforces it.
+    grant is in force (pending, active or suspended) over any moment of time. On
+    PostgreSQL an exclusion constraint, `grant_one_in_force_per_industry_department`,
+    holds it (added by migration 0002 only on PostgreSQL, so it is not declared in
+    Meta); on every database `publicdata.services.grant_create` checks first under a
+    lock on the department row. The window is half-open: [valid_from, valid_until).
+    The catalog entries covered all belong to the grant's department.
     """
 
     department = models.ForeignKey(
@@ -98,6 +110,12 @@ class Grant(TimeStampedModel):
         verbose_name = _("authorization grant")
         verbose_name_plural = _("authorization grants")
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # behind the window filters (active at a date, overlapping a range)
+            models.Index(fields=["valid_from", "valid_until"], name="grant_window_idx"),
+            # the hourly expiry sweep looks for grants in force whose window ended
+            models.Index(fields=["status", "valid_until"], name="grant_status_until_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(valid_until__gt=models.F("valid_from")),
@@ -114,7 +132,14 @@ class Grant(TimeStampedModel):
         return f"{self.department} / {self.industry} -> {self.grantee}"
 
 
+    def covers(self, at) -> bool:
+        """The moment `at` lies inside the grant's half-open window."""
+        return self.valid_from <= at < self.valid_until
+
+
 class GrantEvent(StatusEvent):
+    """A grant's status change (activation, suspension, revocation, expiry). Insert-only."""
+
     subject = models.ForeignKey(
         Grant, verbose_name=_("grant"), on_delete=models.PROTECT, related_name="events"
     )
@@ -127,7 +152,14 @@ class GrantEvent(StatusEvent):
 
 
 class Scenario(TimeStampedModel):
-    """应用场景 an application scenario under a grant (一场景一评估一授权)."""
+    """应用场景 an application scenario under a grant.
+
+    Invariant (一场景一评估一授权 one scenario, one assessment, one authorization):
+    exactly one assessment, at most one authorization, issued only after a passing
+    assessment and with a window inside the grant's. A failed assessment ends the
+    scenario for good; trying again means proposing a new scenario. A public-interest
+    scenario is served free of charge.
+    """
 
     grant = models.ForeignKey(
         Grant, verbose_name=_("grant"), on_delete=models.PROTECT, related_name="scenarios"
@@ -135,6 +167,13 @@ class Scenario(TimeStampedModel):
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     purpose = models.CharField(_("purpose"), max_length=16, choices=ScenarioPurpose.choices)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ScenarioStatus.choices,
+        default=ScenarioStatus.PROPOSED,
+        db_index=True,
+    )
 
     merchant_scope = ("grant__grantee",)
 
@@ -145,3 +184,102 @@ class Scenario(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ScenarioEvent(StatusEvent):
+    """A scenario's status change (assessed, failed, authorized, expired). Insert-only."""
+
+    subject = models.ForeignKey(
+        Scenario, verbose_name=_("scenario"), on_delete=models.PROTECT, related_name="events"
+    )
+
+    merchant_scope = ("subject__grant__grantee",)
+
+    class Meta(StatusEvent.Meta):
+        verbose_name = _("scenario status change")
+        verbose_name_plural = _("scenario status changes")
+
+
+class ScenarioAssessment(models.Model):
+    """The one assessment (评估) of a scenario: who assessed it, when, what risks, verdict.
+
+    Invariant: one per scenario (the one-to-one key), never replaced.
+    """
+
+    scenario = models.OneToOneField(
+        Scenario,
+        verbose_name=_("scenario"),
+        on_delete=models.PROTECT,
+        related_name="assessment",
+    )
+    assessor = models.CharField(
+        _("assessor"), max_length=200, help_text=_("The body or expert panel that assessed.")
+    )
+    assessed_on = models.DateField(_("assessed on"))
+    risk_findings = models.TextField(_("risk findings"))
+    verdict = models.CharField(_("verdict"), max_length=8, choices=AssessmentVerdict.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    merchant_scope = ("scenario__grant__grantee",)
+
+    class Meta:
+        verbose_name = _("scenario assessment")
+        verbose_name_plural = _("scenario assessments")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.scenario} / {self.get_verdict_display()}"
+
+
+class ScenarioAuthorization(models.Model):
+    """The one authorization (授权) of a scenario, with its window.
+
+    Invariant: one per scenario, only after a passing assessment, its half-open
+    window [valid_from, valid_until) inside the grant's window.
+    """
+
+    scenario = models.OneToOneField(
+        Scenario,
+        verbose_name=_("scenario"),
+        on_delete=models.PROTECT,
+        related_name="authorization",
+    )
+    document_number = models.CharField(_("authorization document number"), max_length=60)
+    valid_from = models.DateTimeField(_("valid from"))
+    valid_until = models.DateTimeField(_("valid until"), db_index=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("issued by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+
+    merchant_scope = ("scenario__grant__grantee",)
+
+    class Meta:
+        verbose_name = _("scenario authorization")
+        verbose_name_plural = _("scenario authorizations")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_until__gt=models.F("valid_from")),
+                name="scenario_authorization_window_not_empty",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_number} ({self.scenario})"
+
+    def covers(self, at) -> bool:
+        return self.valid_from <= at < self.valid_until
