@@ -33,7 +33,10 @@ class ScenarioPurpose(models.TextChoices):
 
 
 class ScenarioStatus(models.TextChoices):
-    """Where a scenario stands on 一场景一评估一授权 (one scenario, one assessment, one authorization)."""
+    """Where a scenario stands on 一场景一评估一授权.
+
+    (One scenario, one assessment, one authorization.)
+    """
 
     PROPOSED = "proposed", _("Proposed, awaiting assessment")
     ASSESSED = "assessed", _("Assessment passed, awaiting authorization")

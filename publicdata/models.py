@@ -131,7 +131,6 @@ class Grant(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.department} / {self.industry} -> {self.grantee}"
 
-
     def covers(self, at) -> bool:
         """The moment `at` lies inside the grant's half-open window."""
         return self.valid_from <= at < self.valid_until

@@ -85,19 +85,13 @@ def _scenario_problem(scenario, grant, at: dt.datetime) -> str | None:
         }
     authorization = _authorization_of(scenario)
     assessment = _assessment_of(scenario)
-    if (
-        authorization is None
-        or assessment is None
-        or assessment.verdict != AssessmentVerdict.PASS
-    ):
+    if authorization is None or assessment is None or assessment.verdict != AssessmentVerdict.PASS:
         return _("Scenario %(id)s (%(name)s) lacks a passing assessment and authorization.") % {
             "id": scenario.pk,
             "name": scenario.name,
         }
     if not authorization.covers(at):
-        return _(
-            "Scenario %(id)s (%(name)s) is authorized only from %(start)s until %(end)s."
-        ) % {
+        return _("Scenario %(id)s (%(name)s) is authorized only from %(start)s until %(end)s.") % {
             "id": scenario.pk,
             "name": scenario.name,
             "start": timezone.localtime(authorization.valid_from).isoformat(),
