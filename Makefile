@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup run test bench lint format migrations-check clean
+.PHONY: setup run test bench lint format migrations-check deploy-check clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@echo "==> creating the virtual environment in $(VENV) from requirements.lock"
@@ -36,6 +36,12 @@ format: setup
 
 migrations-check: setup
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+
+# The production settings must pass Django's deployment checklist.
+deploy-check: setup
+	SECRET_KEY=$$(head -c 48 /dev/urandom | base64) DATABASE_URL=$${DATABASE_URL:-postgres://localhost/exchange} \
+	REDIS_URL=$${REDIS_URL:-redis://localhost:6379/0} ALLOWED_HOSTS=exchange.example \
+	$(BIN)/python manage.py check --deploy --fail-level WARNING --settings=config.settings.production
 
 clean:
 	rm -rf $(VENV) var

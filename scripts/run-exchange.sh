@@ -12,7 +12,8 @@ echo "==> broker:   ${REDIS_URL:-filesystem queue in var/broker (no server neede
 $BIN/python manage.py migrate --noinput
 $BIN/python manage.py seed_demo --if-empty
 
-trap 'trap - INT TERM EXIT; echo; echo "==> stopping"; kill 0 2>/dev/null; wait' INT TERM EXIT
+# Stop the three main processes; each shuts its own children down cleanly.
+trap 'trap - INT TERM EXIT; echo; echo "==> stopping"; kill $(jobs -p) 2>/dev/null; wait' INT TERM EXIT
 
 $BIN/celery -A config worker --loglevel=info --concurrency="${WORKER_CONCURRENCY:-2}" &
 $BIN/celery -A config beat --loglevel=info &

@@ -151,6 +151,10 @@ if REDIS_URL:
     CELERY_RESULT_BACKEND = REDIS_URL
 else:
     _broker_dir = VAR_DIR / "broker"
+    # The filesystem transport and result store need their folders before the
+    # first message; creating them here keeps `make run` free of set-up steps.
+    for _folder in ("queue", "processed", "results"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
