@@ -186,6 +186,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "core.tasks.heartbeat_task",
         "schedule": crontab(minute="*/5"),
     },
+    # Every hour: grants and scenario authorizations whose window has ended
+    # expire, and the products built on them are suspended.
+    "publicdata-grants-expire": {
+        "task": "publicdata.tasks.grants_expire_task",
+        "schedule": crontab(minute=7),
+    },
 }
 
 LOGGING = {
