@@ -15,8 +15,11 @@ class GrantStatus(models.TextChoices):
     EXPIRED = "expired", _("Expired")
 
 
+# Beyond pending -> active -> suspended <-> active -> revoked/expired, a pending
+# grant may be withdrawn (revoked) before it starts, and one whose window ends
+# before activation expires, so it stops occupying its industry and department.
 GRANT_TRANSITIONS: dict[str, set[str]] = {
-    GrantStatus.PENDING: {GrantStatus.ACTIVE},
+    GrantStatus.PENDING: {GrantStatus.ACTIVE, GrantStatus.REVOKED, GrantStatus.EXPIRED},
     GrantStatus.ACTIVE: {GrantStatus.SUSPENDED, GrantStatus.REVOKED, GrantStatus.EXPIRED},
     GrantStatus.SUSPENDED: {GrantStatus.ACTIVE, GrantStatus.REVOKED, GrantStatus.EXPIRED},
     GrantStatus.REVOKED: set(),

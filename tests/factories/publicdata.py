@@ -64,6 +64,7 @@ class ScenarioFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Scenario
+        skip_postgeneration_save = True
 
     grant = factory.SubFactory(GrantFactory)
     name = factory.Sequence(lambda n: f"Scenario {n}")

@@ -1,0 +1,129 @@
+"""Operators see and act on every grant and scenario; a grantee reads its own, nothing more.
+
+Grants and scenarios change only through services, so their change pages are
+read-only for everyone; operators act through the list actions (with a reason)
+or the API.
+"""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from accounts.admin import ReasonActionForm, run_transition_action
+from core.admin import EventInline, ScopedAdmin
+from core.scoping import is_operator
+from publicdata import services
+from publicdata.models import (
+    CatalogEntry,
+    Department,
+    Grant,
+    GrantEvent,
+    Scenario,
+    ScenarioAssessment,
+    ScenarioAuthorization,
+    ScenarioEvent,
+)
+
+
+@admin.register(Department)
+class DepartmentAdmin(ScopedAdmin):
+    list_display = ("code", "name", "level", "region")
+    list_filter = ("level", "region")
+    search_fields = ("code", "name")
+
+
+@admin.register(CatalogEntry)
+class CatalogEntryAdmin(ScopedAdmin):
+    list_display = ("code", "name", "department", "grade", "update_frequency")
+    list_filter = ("grade", "department")
+    search_fields = ("code", "name")
+    list_select_related = ("department",)
+
+
+class GrantEventInline(EventInline):
+    model = GrantEvent
+
+
+class ScenarioEventInline(EventInline):
+    model = ScenarioEvent
+
+
+class ReadOnlyInline(admin.StackedInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class AssessmentInline(ReadOnlyInline):
+    model = ScenarioAssessment
+    fields = ("assessor", "assessed_on", "risk_findings", "verdict", "recorded_by", "created_at")
+    readonly_fields = fields
+
+
+class AuthorizationInline(ReadOnlyInline):
+    model = ScenarioAuthorization
+    fields = ("document_number", "valid_from", "valid_until", "issued_by", "created_at")
+    readonly_fields = fields
+
+
+class ServiceOnlyAdmin(ScopedAdmin):
+    """Rows created and moved by services only (API or list actions)."""
+
+    operator_can_add = False
+    operator_can_change = False
+
+    def get_actions(self, request):
+        return super().get_actions(request) if is_operator(request.user) else {}
+
+
+@admin.register(Grant)
+class GrantAdmin(ServiceOnlyAdmin):
+    action_form = ReasonActionForm
+    list_display = (
+        "id",
+        "department",
+        "industry",
+        "grantee",
+        "valid_from",
+        "valid_until",
+        "status",
+    )
+    list_filter = ("status", "department", "industry")
+    search_fields = ("grantee__legal_name", "department__name", "industry__name")
+    list_select_related = ("department", "industry", "grantee")
+    date_hierarchy = "valid_from"
+    inlines = [GrantEventInline]
+    actions = ["activate", "suspend", "reinstate", "revoke"]
+
+    @admin.action(description=_("Activate the selected grants"))
+    def activate(self, request, queryset):
+        run_transition_action(
+            self, request, queryset, services.grant_activate, object_kwarg="grant"
+        )
+
+    @admin.action(description=_("Suspend the selected grants (their products too)"))
+    def suspend(self, request, queryset):
+        run_transition_action(self, request, queryset, services.grant_suspend, object_kwarg="grant")
+
+    @admin.action(description=_("Reinstate the selected grants"))
+    def reinstate(self, request, queryset):
+        run_transition_action(
+            self, request, queryset, services.grant_reinstate, object_kwarg="grant"
+        )
+
+    @admin.action(description=_("Revoke the selected grants (their products are suspended)"))
+    def revoke(self, request, queryset):
+        run_transition_action(self, request, queryset, services.grant_revoke, object_kwarg="grant")
+
+
+@admin.register(Scenario)
+class ScenarioAdmin(ServiceOnlyAdmin):
+    list_display = ("id", "name", "grant", "purpose", "status", "created_at")
+    list_filter = ("status", "purpose")
+    search_fields = ("name", "description", "grant__grantee__legal_name")
+    list_select_related = ("grant__department", "grant__industry", "grant__grantee")
+    inlines = [AssessmentInline, AuthorizationInline, ScenarioEventInline]

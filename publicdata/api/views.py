@@ -1,0 +1,255 @@
+"""Operators manage departments, catalog entries, grants and scenarios; merchants read their own."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from core.api import OptionalReasonInputSerializer, ReasonInputSerializer, ScopedViewSetMixin
+from core.permissions import IsOperator
+from publicdata import services
+from publicdata.api.serializers import (
+    CatalogEntrySerializer,
+    CatalogEntryUpdateInputSerializer,
+    DepartmentSerializer,
+    DepartmentUpdateInputSerializer,
+    GrantCreateInputSerializer,
+    GrantDetailSerializer,
+    GrantSerializer,
+    GrantUpdateInputSerializer,
+    ScenarioAssessInputSerializer,
+    ScenarioAuthorizeInputSerializer,
+    ScenarioCreateInputSerializer,
+    ScenarioDetailSerializer,
+    ScenarioSerializer,
+)
+from publicdata.filters import CatalogEntryFilter, DepartmentFilter, GrantFilter, ScenarioFilter
+from publicdata.models import CatalogEntry, Department, Grant, Scenario
+
+
+class OperatorWritesMixin:
+    def check_operator(self, request):
+        if not IsOperator().has_permission(request, self):
+            self.permission_denied(request, message=IsOperator.message)
+
+
+class DepartmentViewSet(
+    OperatorWritesMixin,
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Departments holding public data. Everyone signed in reads; operators write."""
+
+    queryset = Department.objects.all()
+    serializer_class = DepartmentSerializer
+    filterset_class = DepartmentFilter
+    search_fields = ["code", "name"]
+    ordering_fields = ["code", "name", "level", "region"]
+    ordering = ["code"]
+
+    @extend_schema(request=DepartmentSerializer, responses={201: DepartmentSerializer})
+    def create(self, request):
+        """Register a department (operators)."""
+        self.check_operator(request)
+        data = DepartmentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        department = services.department_create(actor=request.user, **data.validated_data)
+        return Response(DepartmentSerializer(department).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=DepartmentUpdateInputSerializer, responses=DepartmentSerializer)
+    def partial_update(self, request, pk=None):
+        """Change a department's name, level or region (operators)."""
+        self.check_operator(request)
+        department = self.get_object()
+        data = DepartmentUpdateInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        department = services.department_update(
+            actor=request.user, department=department, **data.validated_data
+        )
+        return Response(DepartmentSerializer(department).data)
+
+
+class CatalogEntryViewSet(
+    OperatorWritesMixin,
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """数据目录 the departments' data catalogs. Everyone signed in reads; operators write."""
+
+    queryset = CatalogEntry.objects.all()
+    serializer_class = CatalogEntrySerializer
+    filterset_class = CatalogEntryFilter
+    search_fields = ["code", "name", "fields"]
+    ordering_fields = ["code", "name", "grade"]
+    ordering = ["code"]
+
+    @extend_schema(request=CatalogEntrySerializer, responses={201: CatalogEntrySerializer})
+    def create(self, request):
+        """Register a catalog entry under a department (operators)."""
+        self.check_operator(request)
+        data = CatalogEntrySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = services.catalog_entry_create(actor=request.user, **data.validated_data)
+        return Response(CatalogEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CatalogEntryUpdateInputSerializer, responses=CatalogEntrySerializer)
+    def partial_update(self, request, pk=None):
+        """Change an entry's description (operators); code and department stay."""
+        self.check_operator(request)
+        entry = self.get_object()
+        data = CatalogEntryUpdateInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        entry = services.catalog_entry_update(
+            actor=request.user, entry=entry, **data.validated_data
+        )
+        return Response(CatalogEntrySerializer(entry).data)
+
+
+class GrantViewSet(
+    OperatorWritesMixin,
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """公共数据授权运营 grants. Operators manage them; a grantee reads its own."""
+
+    queryset = Grant.objects.select_related("grantee")
+    filterset_class = GrantFilter
+    search_fields = ["grantee__legal_name", "department__name", "industry__name"]
+    ordering_fields = ["created_at", "valid_from", "valid_until", "status"]
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return GrantSerializer
+        return GrantDetailSerializer
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action != "list":
+            queryset = queryset.prefetch_related("entries", "events__actor")
+        return queryset
+
+    @extend_schema(request=GrantCreateInputSerializer, responses={201: GrantDetailSerializer})
+    def create(self, request):
+        """Record a pending grant. 409 naming the grant in force if the window is taken."""
+        self.check_operator(request)
+        data = GrantCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        grant = services.grant_create(actor=request.user, **data.validated_data)
+        return Response(GrantDetailSerializer(grant).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=GrantUpdateInputSerializer, responses=GrantDetailSerializer)
+    def partial_update(self, request, pk=None):
+        """Change a pending grant's window, share, ceiling or entries (operators)."""
+        self.check_operator(request)
+        grant = self.get_object()
+        data = GrantUpdateInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        grant = services.grant_update(actor=request.user, grant=grant, **data.validated_data)
+        return Response(GrantDetailSerializer(self._fresh(grant)).data)
+
+    def _fresh(self, grant):
+        return self.get_queryset().get(pk=grant.pk)
+
+    def _act(self, request, service, serializer_class=ReasonInputSerializer):
+        self.check_operator(request)
+        grant = self.get_object()
+        data = serializer_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        grant = service(actor=request.user, grant=grant, **data.validated_data)
+        return Response(GrantDetailSerializer(self._fresh(grant)).data)
+
+    @extend_schema(request=OptionalReasonInputSerializer, responses=GrantDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None):
+        """pending -> active."""
+        return self._act(request, services.grant_activate, OptionalReasonInputSerializer)
+
+    @extend_schema(request=ReasonInputSerializer, responses=GrantDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def suspend(self, request, pk=None):
+        """active -> suspended; the grant's listed products are suspended at once."""
+        return self._act(request, services.grant_suspend)
+
+    @extend_schema(request=ReasonInputSerializer, responses=GrantDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def reinstate(self, request, pk=None):
+        """suspended -> active; products it suspended return if they pass the listing rules."""
+        return self._act(request, services.grant_reinstate)
+
+    @extend_schema(request=ReasonInputSerializer, responses=GrantDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        """-> revoked, final; the grant's listed products are suspended at once."""
+        return self._act(request, services.grant_revoke)
+
+
+class ScenarioViewSet(
+    OperatorWritesMixin,
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """应用场景 scenarios under grants: one scenario, one assessment, one authorization."""
+
+    queryset = Scenario.objects.select_related("assessment", "authorization")
+    filterset_class = ScenarioFilter
+    search_fields = ["name", "description"]
+    ordering_fields = ["created_at", "status", "name"]
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return ScenarioSerializer
+        return ScenarioDetailSerializer
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action != "list":
+            queryset = queryset.prefetch_related("events__actor")
+        return queryset
+
+    def _fresh(self, scenario):
+        return self.get_queryset().get(pk=scenario.pk)
+
+    @extend_schema(request=ScenarioCreateInputSerializer, responses={201: ScenarioDetailSerializer})
+    def create(self, request):
+        """Propose a scenario under a grant; it awaits its assessment."""
+        self.check_operator(request)
+        data = ScenarioCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        scenario = services.scenario_create(actor=request.user, **data.validated_data)
+        return Response(
+            ScenarioDetailSerializer(self._fresh(scenario)).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=ScenarioAssessInputSerializer, responses=ScenarioDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def assess(self, request, pk=None):
+        """Record the one assessment: pass -> assessed, fail -> failed (final)."""
+        self.check_operator(request)
+        scenario = self.get_object()
+        data = ScenarioAssessInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        scenario = services.scenario_assess(
+            actor=request.user, scenario=scenario, **data.validated_data
+        )
+        return Response(ScenarioDetailSerializer(self._fresh(scenario)).data)
+
+    @extend_schema(request=ScenarioAuthorizeInputSerializer, responses=ScenarioDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def authorize(self, request, pk=None):
+        """Issue the one authorization, after a pass, with a window inside the grant's."""
+        self.check_operator(request)
+        scenario = self.get_object()
+        data = ScenarioAuthorizeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        scenario = services.scenario_authorize(
+            actor=request.user, scenario=scenario, **data.validated_data
+        )
+        return Response(ScenarioDetailSerializer(self._fresh(scenario)).data)
