@@ -31,3 +31,24 @@ ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
 
 # Statuses in which money sits in the buyer's escrow and may still be refunded.
 REFUNDABLE_STATUSES = frozenset({OrderStatus.PAID, OrderStatus.DELIVERED, OrderStatus.ACCEPTED})
+
+
+class DisputeOutcome(models.TextChoices):
+    """How an operator settles a dispute."""
+
+    RELEASE = "release", _("Release to the seller")
+    REFUND = "refund", _("Refund the buyer")
+    SPLIT = "split", _("Split: partial refund, the rest released")
+
+
+class RefundStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested by the buyer")
+    COMPLETED = "completed", _("Refunded")
+    DECLINED = "declined", _("Declined")
+
+
+class PaymentOutcome(models.TextChoices):
+    """What a payment-channel notification did, kept for the audit trail."""
+
+    PAID = "paid", _("Order paid")
+    DUPLICATE = "duplicate", _("Already paid: nothing changed")

@@ -1,8 +1,9 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.models import StatusEvent, TimeStampedModel
-from marketplace.choices import OrderStatus
+from marketplace.choices import DisputeOutcome, OrderStatus, PaymentOutcome, RefundStatus
 
 
 class Order(TimeStampedModel):
@@ -91,6 +92,24 @@ class Order(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="orders",
     )
+    delivery_note = models.TextField(
+        _("delivery note"), blank=True, help_text=_("What the seller delivered and where.")
+    )
+    renewal_of = models.OneToOneField(
+        "self",
+        verbose_name=_("renews order"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="renewal",
+        help_text=_("The subscription order this one continues; one renewal per order."),
+    )
+    billed_month = models.DateField(
+        _("billed month"),
+        null=True,
+        blank=True,
+        help_text=_("Metered orders: the first day of the month whose usage this order bills."),
+    )
 
     merchant_scope = ("buyer", "seller")
 
@@ -103,6 +122,13 @@ class Order(TimeStampedModel):
             models.Index(fields=["status", "accepted_at"], name="order_clearing_pick"),
             models.Index(fields=["buyer", "created_at"], name="order_buyer_created"),
             models.Index(fields=["seller", "created_at"], name="order_seller_created"),
+            # behind the operators' paid-date and amount filters
+            models.Index(fields=["paid_at"], name="order_paid_at"),
+            models.Index(fields=["amount_fen"], name="order_amount"),
+            # auto-acceptance picks delivered orders by delivery time
+            models.Index(fields=["status", "delivered_at"], name="order_accept_pick"),
+            # renewal picks subscriptions by the end of their period
+            models.Index(fields=["status", "period_end"], name="order_renewal_pick"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -114,10 +140,23 @@ class Order(TimeStampedModel):
                 & models.Q(refunded_fen__lte=models.F("amount_fen")),
                 name="order_amounts_sane",
             ),
+            # the monthly usage bill is made once per (plan, buyer, month)
+            models.UniqueConstraint(
+                fields=["plan", "buyer", "billed_month"],
+                condition=models.Q(billed_month__isnull=False),
+                name="order_one_usage_bill_per_month",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def escrow_fen(self) -> int:
+        """fen still held in the buyer's escrow for this order (until clearing)."""
+        if self.status in (OrderStatus.PAID, OrderStatus.DELIVERED, OrderStatus.ACCEPTED):
+            return self.amount_fen - self.refunded_fen
+        return 0
 
 
 class OrderEvent(StatusEvent):
@@ -130,3 +169,190 @@ class OrderEvent(StatusEvent):
     class Meta(StatusEvent.Meta):
         verbose_name = _("order status change")
         verbose_name_plural = _("order status changes")
+
+
+class OrderIdempotencyKey(models.Model):
+    """The answer given to one order-creation request, replayed for retries.
+
+    Invariant: one row per (buyer merchant, key); a retry with the same body
+    gets the stored status and body, another body is refused. Kept at least
+    24 hours (the purge task deletes older rows).
+    """
+
+    merchant = models.ForeignKey(
+        "accounts.Merchant",
+        verbose_name=_("merchant"),
+        on_delete=models.CASCADE,
+        related_name="order_idempotency_keys",
+    )
+    key = models.CharField(_("idempotency key"), max_length=100)
+    # sha256 of the canonical JSON of the request body
+    request_hash = models.CharField(_("request hash"), max_length=64)
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True)
+    response_body = models.JSONField(_("response body"), null=True)
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.CASCADE, related_name="idempotency_keys"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    merchant_scope = ("merchant",)
+
+    class Meta:
+        verbose_name = _("order idempotency key")
+        verbose_name_plural = _("order idempotency keys")
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "key"], name="order_idem_key_per_merchant")
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class PaymentNotification(models.Model):
+    """One accepted notification from the payment channel.
+
+    Invariant: the nonce is unique, so a captured notification replayed later
+    is refused; the row is written in the same transaction as the payment.
+    """
+
+    nonce = models.CharField(_("nonce"), max_length=64, unique=True)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payment_notifications")
+    channel_reference = models.CharField(_("channel transaction reference"), max_length=64)
+    # fen: what the channel says it collected
+    amount_fen = models.BigIntegerField(_("amount (fen)"))
+    sent_at = models.DateTimeField(_("sent at (channel clock)"))
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=PaymentOutcome.choices)
+
+    merchant_scope = ()
+
+    class Meta:
+        verbose_name = _("payment notification")
+        verbose_name_plural = _("payment notifications")
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.channel_reference} ({self.nonce})"
+
+
+class Refund(models.Model):
+    """A refund of part or all of an order's escrow back to the buyer.
+
+    Invariant: completed refunds of an order never add up to more than its
+    amount (Order.refunded_fen carries the running total under the row lock);
+    each completed refund posts exactly one ledger entry keyed by its id.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    # fen: asked for, or refunded once completed
+    amount_fen = models.BigIntegerField(_("amount (fen)"))
+    reason = models.TextField(_("reason"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=RefundStatus.choices, default=RefundStatus.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    merchant_scope = ("order__buyer", "order__seller")
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount_fen__gt=0), name="refund_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order} refund {self.amount_fen}"
+
+
+class Dispute(models.Model):
+    """A buyer's dispute over a delivered order; while open it freezes clearing.
+
+    Invariant: at most one open dispute per order (the database enforces it),
+    and Order.is_disputed is True exactly while one is open.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="disputes")
+    reason = models.TextField(_("reason"))
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    opened_at = models.DateTimeField(_("opened at"), auto_now_add=True, db_index=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=DisputeOutcome.choices, blank=True
+    )
+    # fen: what the resolution returned to the buyer
+    refund_fen = models.BigIntegerField(_("refunded (fen)"), default=0)
+    resolution_note = models.TextField(_("resolution note"), blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    merchant_scope = ("order__buyer", "order__seller")
+
+    class Meta:
+        verbose_name = _("dispute")
+        verbose_name_plural = _("disputes")
+        ordering = ["opened_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"], condition=models.Q(outcome=""), name="one_open_dispute_per_order"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order} dispute"
+
+
+class UsageRecord(models.Model):
+    """Calls a buyer made to a metered product, reported by the seller's gateway.
+
+    Invariant: (seller, record id) is unique, so a gateway may resend a record
+    safely; a record is billed into at most one order.
+    """
+
+    seller = models.ForeignKey(
+        "accounts.Merchant", on_delete=models.PROTECT, related_name="usage_reported"
+    )
+    buyer = models.ForeignKey(
+        "accounts.Merchant", on_delete=models.PROTECT, related_name="usage_made"
+    )
+    plan = models.ForeignKey(
+        "products.PricingPlan", on_delete=models.PROTECT, related_name="usage_records"
+    )
+    record_id = models.CharField(_("gateway record id"), max_length=64)
+    calls = models.PositiveIntegerField(_("calls"))
+    used_at = models.DateTimeField(_("used at"))
+    billed_order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="usage_records"
+    )
+    created_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
+
+    merchant_scope = ("seller", "buyer")
+
+    class Meta:
+        verbose_name = _("usage record")
+        verbose_name_plural = _("usage records")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # the monthly bill groups a month's unbilled usage per (plan, buyer)
+            models.Index(fields=["used_at", "plan", "buyer"], name="usage_billing_pick"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["seller", "record_id"], name="usage_record_once"),
+            models.CheckConstraint(
+                condition=~models.Q(buyer=models.F("seller")), name="usage_buyer_is_not_seller"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_id}: {self.calls}"

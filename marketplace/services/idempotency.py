@@ -1,0 +1,89 @@
+"""Idempotency keys for order creation (the Idempotency-Key header).
+
+A retried request with the same key and the same body gets the first
+answer again, status and body; the same key with another body is refused.
+The unique (merchant, key) constraint decides between two concurrent
+requests: the second waits for the first to commit, then replays it.
+"""
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Merchant
+from core.exceptions import BusinessRuleViolation, Conflict
+from marketplace.models import Order, OrderIdempotencyKey
+
+# Keys are kept at least this long; the daily purge deletes older ones.
+IDEMPOTENCY_KEY_TTL = dt.timedelta(hours=24)
+MAX_KEY_LENGTH = 100
+
+
+def request_fingerprint(data) -> str:
+    """sha256 of the body's canonical JSON: key order and whitespace do not matter."""
+    canonical = json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(row: OrderIdempotencyKey, fingerprint: str) -> tuple[int, dict]:
+    if row.request_hash != fingerprint:
+        raise Conflict(
+            "this Idempotency-Key was already used with a different request body; "
+            "use a new key for a new order",
+            code="idempotency_key_reused",
+            extra={"field": "Idempotency-Key"},
+        )
+    return row.response_status, row.response_body
+
+
+def idempotent_order_create(
+    *,
+    merchant: Merchant,
+    key: str,
+    body,
+    create: Callable[[], tuple[int, dict, Order]],
+) -> tuple[int, dict]:
+    """Run `create` once per (merchant, key); return (status, body), replayed on retries.
+
+    A request that fails (4xx) stores nothing, so it may be retried with the
+    same key once corrected.
+    """
+    key = (key or "").strip()
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise BusinessRuleViolation(
+            f"send an Idempotency-Key header of 1 to {MAX_KEY_LENGTH} printable characters",
+            field="Idempotency-Key",
+            code="required",
+        )
+    fingerprint = request_fingerprint(body)
+    existing = OrderIdempotencyKey.objects.filter(merchant=merchant, key=key).first()
+    if existing is not None:
+        return _replay(existing, fingerprint)
+    try:
+        with transaction.atomic():
+            row = OrderIdempotencyKey.objects.create(
+                merchant=merchant, key=key, request_hash=fingerprint
+            )
+            status, response, order = create()
+            row.response_status, row.response_body, row.order = status, response, order
+            row.save(update_fields=["response_status", "response_body", "order"])
+            return status, response
+    except IntegrityError:
+        # A concurrent request with the same key committed first.
+        row = OrderIdempotencyKey.objects.filter(merchant=merchant, key=key).first()
+        if row is None:
+            raise
+        return _replay(row, fingerprint)
+
+
+def idempotency_keys_purge(*, now: dt.datetime | None = None) -> int:
+    """Delete keys older than IDEMPOTENCY_KEY_TTL; returns how many went."""
+    cutoff = (now or timezone.now()) - IDEMPOTENCY_KEY_TTL
+    deleted, _ = OrderIdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

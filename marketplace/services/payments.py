@@ -1,0 +1,171 @@
+"""The payment channel's notifications: verify, then move the money into escrow.
+
+The channel signs the raw request body with HMAC-SHA256 and the shared secret
+(settings.EXCHANGE_PAYMENT_WEBHOOK_SECRET) and sends the hex digest in the
+X-Payment-Signature header. The body carries a Unix `timestamp` and a
+`nonce`, so the signature covers them: a captured notification cannot be
+re-sent with a fresh timestamp, and a replay within the window is refused by
+the nonce's unique constraint.
+"""
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.exceptions import BusinessRuleViolation, Conflict
+from core.money import MoneyError, fen_to_yuan, yuan_to_fen
+from core.transitions import lock_one, transition
+from marketplace.choices import ORDER_TRANSITIONS, OrderStatus, PaymentOutcome
+from marketplace.models import Order, PaymentNotification
+
+# A notification more than this far from our clock is refused.
+MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
+SIGNATURE_HEADER = "X-Payment-Signature"
+
+
+class SignatureInvalid(Exception):
+    """The notification is not from the channel (HTTP 403)."""
+
+
+@dataclass(frozen=True)
+class PaymentNotice:
+    order_number: str
+    amount_fen: int
+    channel_reference: str
+    nonce: str
+    sent_at: dt.datetime
+
+
+def payment_signature(body: bytes, secret: str | None = None) -> str:
+    """Hex HMAC-SHA256 of the raw body: what the channel puts in X-Payment-Signature."""
+    key = (secret or settings.EXCHANGE_PAYMENT_WEBHOOK_SECRET).encode()
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def _text(data: dict, field: str, max_length: int) -> str:
+    value = data.get(field)
+    if not isinstance(value, str) or not value.strip():
+        raise BusinessRuleViolation("required, a non-empty string", field=field)
+    if len(value) > max_length:
+        raise BusinessRuleViolation(f"at most {max_length} characters", field=field)
+    return value.strip()
+
+
+def payment_notice_parse(
+    *, body: bytes, signature: str, now: dt.datetime | None = None
+) -> PaymentNotice:
+    """Check the signature first (nothing else is read from an unsigned body), then the fields."""
+    expected = payment_signature(body)
+    if not hmac.compare_digest(expected, (signature or "").strip().lower()):
+        raise SignatureInvalid("the signature does not match the body")
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BusinessRuleViolation("the body is not JSON", code="parse_error") from exc
+    if not isinstance(data, dict):
+        raise BusinessRuleViolation("the body is a JSON object", code="parse_error")
+    timestamp = data.get("timestamp")
+    if isinstance(timestamp, bool) or not isinstance(timestamp, int):
+        raise BusinessRuleViolation("Unix seconds, an integer", field="timestamp")
+    now = now or timezone.now()
+    try:
+        sent_at = dt.datetime.fromtimestamp(timestamp, tz=dt.UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise BusinessRuleViolation("not a valid time", field="timestamp") from exc
+    if abs(now - sent_at) > MAX_CLOCK_SKEW:
+        raise BusinessRuleViolation(
+            "more than 5 minutes away from the exchange's clock", field="timestamp", code="stale"
+        )
+    amount = data.get("amount")
+    if not isinstance(amount, str):
+        raise BusinessRuleViolation('yuan as a decimal string, such as "12.34"', field="amount")
+    try:
+        amount_fen = yuan_to_fen(amount)
+    except MoneyError as exc:
+        raise BusinessRuleViolation(str(exc), field="amount") from exc
+    return PaymentNotice(
+        order_number=_text(data, "order_number", 32),
+        amount_fen=amount_fen,
+        channel_reference=_text(data, "channel_reference", 64),
+        nonce=_text(data, "nonce", 64),
+        sent_at=sent_at,
+    )
+
+
+def order_pay(*, notice: PaymentNotice) -> tuple[Order, str]:
+    """pending_payment -> paid on the channel's word; the amount goes into the buyer's escrow.
+
+    Invariants: each nonce is used once; the amount paid equals the order's
+    amount; one order is paid once (the row lock makes two notifications, or
+    a notification and a cancel, take effect one after the other, and the
+    second sees the first's result). A notification for an order already paid
+    changes nothing and answers 200.
+    """
+    from settlements.choices import AccountKind, EntryPurpose
+    from settlements.services.ledger import Line, account_get, journal_post
+
+    if PaymentNotification.objects.filter(nonce=notice.nonce).exists():
+        raise Conflict("this nonce was already used: a replayed notification", code="replay")
+    pk = Order.objects.filter(number=notice.order_number).values_list("pk", flat=True).first()
+    if pk is None:
+        raise BusinessRuleViolation("no such order", field="order_number", code="not_found")
+    with transaction.atomic():
+        order = lock_one(Order, pk)
+        if order.status == OrderStatus.PENDING_PAYMENT:
+            if notice.amount_fen != order.amount_fen:
+                raise BusinessRuleViolation(
+                    f"the order's amount is {fen_to_yuan(order.amount_fen)}, "
+                    f"not {fen_to_yuan(notice.amount_fen)}",
+                    field="amount",
+                    code="mismatch",
+                )
+            outcome = PaymentOutcome.PAID
+        elif order.paid_at is not None:
+            outcome = PaymentOutcome.DUPLICATE
+        else:
+            # Cancelled before the money arrived: the channel must send it back.
+            raise Conflict(f"the order is {order.status} and takes no payment", code="not_payable")
+        try:
+            with transaction.atomic():
+                PaymentNotification.objects.create(
+                    nonce=notice.nonce,
+                    order=order,
+                    channel_reference=notice.channel_reference,
+                    amount_fen=notice.amount_fen,
+                    sent_at=notice.sent_at,
+                    outcome=outcome,
+                )
+        except IntegrityError as exc:
+            raise Conflict(
+                "this nonce was already used: a replayed notification", code="replay"
+            ) from exc
+        if outcome == PaymentOutcome.DUPLICATE:
+            return order, outcome
+        transition(
+            order,
+            to=OrderStatus.PAID,
+            actor=None,
+            reason=f"paid through the channel, reference {notice.channel_reference}",
+            transitions=ORDER_TRANSITIONS,
+            changes={"paid_at": timezone.now()},
+        )
+        journal_post(
+            idempotency_key=f"payment:order:{order.pk}",
+            purpose=EntryPurpose.PAYMENT,
+            order_id=order.pk,
+            lines=[
+                Line(account_get(kind=AccountKind.BANK_CLEARING), -order.amount_fen),
+                Line(
+                    account_get(kind=AccountKind.MERCHANT_ESCROW, merchant=order.buyer_id),
+                    order.amount_fen,
+                ),
+            ],
+            memo=f"payment {order.number} ref {notice.channel_reference}",
+        )
+    return order, outcome
