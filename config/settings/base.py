@@ -192,6 +192,28 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "publicdata.tasks.grants_expire_task",
         "schedule": crontab(minute=7),
     },
+    # Every night before clearing: delivered orders nobody accepted or
+    # disputed within EXCHANGE_AUTO_ACCEPT_DAYS are accepted.
+    "marketplace-orders-auto-accept": {
+        "task": "marketplace.tasks.orders_auto_accept_task",
+        "schedule": crontab(hour=0, minute=20),
+    },
+    # Every morning: subscriptions ending within a week get next period's order.
+    "marketplace-subscriptions-renew": {
+        "task": "marketplace.tasks.subscriptions_renew_task",
+        "schedule": crontab(hour=3, minute=20),
+    },
+    # First day of each month: last month's metered usage becomes one order
+    # per buyer and plan.
+    "marketplace-usage-bill-month": {
+        "task": "marketplace.tasks.usage_bill_month_task",
+        "schedule": crontab(day_of_month=1, hour=0, minute=40),
+    },
+    # Every day: order-creation idempotency keys older than 24 hours go.
+    "marketplace-idempotency-keys-purge": {
+        "task": "marketplace.tasks.idempotency_keys_purge_task",
+        "schedule": crontab(hour=4, minute=40),
+    },
 }
 
 LOGGING = {
