@@ -49,3 +49,33 @@ CLEARING_TRANSITIONS: dict[str, set[str]] = {
     ClearingStatus.CONFIRMED: {ClearingStatus.SETTLED},
     ClearingStatus.SETTLED: set(),
 }
+
+
+class ChunkStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    DONE = "done", _("Done")
+
+
+class PayoutStatus(models.TextChoices):
+    PENDING = "pending", _("Pending (in the bank file)")
+    PAID = "paid", _("Paid")
+    CARRIED_OVER = "carried_over", _("Carried over (under the minimum)")
+
+
+PAYOUT_TRANSITIONS: dict[str, set[str]] = {
+    PayoutStatus.PENDING: {PayoutStatus.PAID},
+    PayoutStatus.CARRIED_OVER: set(),
+    PayoutStatus.PAID: set(),
+}
+
+
+class CostCategory(models.TextChoices):
+    """Cost lines a merchant books against a product for 数据资产入表."""
+
+    ACQUISITION = "acquisition", _("Data acquisition")
+    PROCESSING = "processing", _("Processing and labelling")
+    STORAGE = "storage", _("Storage")
+    COMPUTE = "compute", _("Compute")
+    LABOUR = "labour", _("Labour")
+    COMPLIANCE = "compliance", _("Compliance and assessment")
+    OTHER = "other", _("Other")

@@ -1,0 +1,305 @@
+"""清算 Clearing: one batch per business day, cleared in order-id chunks, set-based.
+
+How a day clears:
+1. `clearing_run_for_day` takes the batch row lock, plans the day's eligible
+   orders into ClearingChunk rows (order-id ranges) unless chunks are still
+   pending from an earlier, interrupted run, and creates the ledger accounts
+   the day needs. Then it runs the pending chunks in-process or queues one
+   Celery task per chunk.
+2. `clearing_chunk_run` clears one range in one transaction: it locks the chunk
+   row, moves the orders accepted -> cleared, records their events, posts one
+   journal entry per order ("clearing:order:<id>") with its postings, moves
+   the running balances with one UPDATE, and marks the chunk done. A worker
+   killed half-way leaves the chunk pending and the ledger untouched.
+3. `clearing_batch_finalize`, called after every chunk, moves the batch to
+   `computed` with totals computed from the postings once no chunk is pending.
+
+Running a day twice, twice at once, or resuming after a crash gives the ledger
+of one clean run: an order leaves 'accepted' exactly once (its UPDATE is
+conditional on the status), its entry key is unique, and a done chunk is skipped.
+"""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from core.exceptions import BusinessRuleViolation, Conflict
+from core.filters import local_day_start
+from core.transitions import lock_one, transition
+from settlements.choices import (
+    CLEARING_TRANSITIONS,
+    AccountKind,
+    ChunkStatus,
+    ClearingStatus,
+)
+from settlements.exceptions import LedgerImbalance
+from settlements.models import ClearingBatch, ClearingChunk
+from settlements.services import clearing_sql as sql
+from settlements.services.fees import rates_in_force
+from settlements.services.ledger import exchange_account
+
+logger = logging.getLogger(__name__)
+
+
+def previous_business_day(now: dt.datetime | None = None) -> dt.date:
+    """Yesterday in Asia/Shanghai: the day the 01:00 run clears."""
+    return timezone.localdate(now or timezone.now()) - dt.timedelta(days=1)
+
+
+def _db_time(value: dt.datetime):
+    """A datetime as the backend stores it (SQLite keeps naive UTC text)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _day_params(day: dt.date) -> dict:
+    return {
+        "day_start": _db_time(local_day_start(day)),
+        "day_end": _db_time(local_day_start(day + dt.timedelta(days=1))),
+        "false": False,
+    }
+
+
+def _batch_get_or_create(business_date: dt.date) -> ClearingBatch:
+    batch = ClearingBatch.objects.filter(business_date=business_date).first()
+    if batch is not None:
+        return batch
+    try:
+        with transaction.atomic():
+            batch = ClearingBatch.objects.create(business_date=business_date)
+            batch.events.create(from_status="", to_status=ClearingStatus.RUNNING, reason="opened")
+            return batch
+    except IntegrityError:
+        # A concurrent run opened the same day first; use its batch.
+        return ClearingBatch.objects.get(business_date=business_date)
+
+
+def _eligible_exists(day: dt.date) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {sql.ORDER} WHERE {sql.ELIGIBLE} LIMIT 1",  # noqa: S608
+            _day_params(day),
+        )
+        return cursor.fetchone() is not None
+
+
+def _plan_chunks(batch: ClearingBatch, chunk_size: int) -> list[ClearingChunk]:
+    """Split the day's eligible orders into id ranges of about `chunk_size` orders."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.PLAN_CHUNKS, {**_day_params(batch.business_date), "chunk_size": chunk_size}
+        )
+        ranges = cursor.fetchall()
+        if not ranges:
+            return []
+        cursor.execute(
+            sql.ENSURE_ACCOUNTS_FOR_DAY,
+            {**_day_params(batch.business_date), "now": _db_time(timezone.now())},
+        )
+    exchange_account(AccountKind.EXCHANGE_FEE)
+    first_seq = (batch.chunks.order_by("-seq").values_list("seq", flat=True).first() or 0) + 1
+    return ClearingChunk.objects.bulk_create(
+        [
+            ClearingChunk(
+                batch=batch,
+                seq=first_seq + i,
+                first_order_id=low,
+                last_order_id=high,
+                planned_orders=count,
+            )
+            for i, (_bucket, low, high, count) in enumerate(ranges)
+        ]
+    )
+
+
+def clearing_prepare(
+    *, business_date: dt.date, actor=None, chunk_size: int | None = None
+) -> tuple[ClearingBatch, list[int]]:
+    """Open or reopen the day's batch and return the ids of the chunks still to clear.
+
+    Invariant: while chunks are pending no new ones are planned, so a resumed
+    run finishes the interrupted plan instead of overlapping it.
+    """
+    if business_date >= timezone.localdate():
+        raise BusinessRuleViolation(
+            "a business day is cleared after it has ended", field="business_date"
+        )
+    chunk_size = chunk_size or settings.EXCHANGE_CLEARING_CHUNK_SIZE
+    batch = _batch_get_or_create(business_date)
+    with transaction.atomic():
+        # The batch row lock serialises planning: a second run of the same day
+        # waits here, then finds the first run's chunks and shares them.
+        batch = lock_one(ClearingBatch, batch.pk)
+        if batch.status in (ClearingStatus.CONFIRMED, ClearingStatus.SETTLED):
+            raise Conflict(
+                f"the batch of {business_date} is already {batch.status}; it cannot be re-run",
+                code="batch_closed",
+            )
+        pending = list(batch.chunks.filter(status=ChunkStatus.PENDING).values_list("pk", flat=True))
+        if not pending:
+            if batch.status == ClearingStatus.COMPUTED:
+                if not _eligible_exists(business_date):
+                    return batch, []
+                transition(
+                    batch,
+                    to=ClearingStatus.RUNNING,
+                    actor=actor,
+                    transitions=CLEARING_TRANSITIONS,
+                    reason="re-run for orders not yet cleared",
+                )
+            pending = [chunk.pk for chunk in _plan_chunks(batch, chunk_size)]
+    return batch, sorted(pending)
+
+
+def clearing_run_for_day(
+    *,
+    business_date: dt.date,
+    actor=None,
+    dispatch: str = "inline",
+    chunk_size: int | None = None,
+) -> ClearingBatch:
+    """Clear one business day (run, re-run or resume); returns the batch.
+
+    `dispatch="inline"` clears the chunks here, one after another;
+    `dispatch="celery"` queues one task per chunk (after this transaction
+    commits) so several workers share the day, each chunk task finalizing the
+    batch when it is the last.
+    """
+    batch, chunk_ids = clearing_prepare(
+        business_date=business_date, actor=actor, chunk_size=chunk_size
+    )
+    if dispatch == "celery" and chunk_ids:
+        from settlements.tasks import clearing_chunk_run_task
+
+        def queue() -> None:
+            for chunk_id in chunk_ids:
+                clearing_chunk_run_task.delay(chunk_id)
+
+        transaction.on_commit(queue)
+        return batch
+    for chunk_id in chunk_ids:
+        clearing_chunk_run(chunk_id=chunk_id)
+    clearing_batch_finalize(batch_id=batch.pk)
+    batch.refresh_from_db()
+    return batch
+
+
+def _execute(cursor, statement: str, params: dict) -> None:
+    cursor.execute(statement, params)
+
+
+@transaction.atomic
+def clearing_chunk_run(*, chunk_id: int) -> dict:
+    """Clear one chunk in one transaction; a done chunk is skipped.
+
+    Invariant: the chunk is marked done in the same transaction that posts its
+    entries and moves its orders and balances; postings of the chunk sum to 0.
+    """
+    chunk = ClearingChunk.objects.select_for_update().select_related("batch").get(pk=chunk_id)
+    if chunk.status == ChunkStatus.DONE:
+        return {"chunk": chunk.pk, "skipped": True}
+    batch = chunk.batch
+    if batch.status != ClearingStatus.RUNNING:
+        return {"chunk": chunk.pk, "skipped": True, "batch_status": batch.status}
+    # Written first: on SQLite this takes the database write lock before any read.
+    ClearingChunk.objects.filter(pk=chunk.pk).update(attempts=chunk.attempts + 1)
+
+    fee_account = exchange_account(AccountKind.EXCHANGE_FEE)
+    rates, rate_params = sql.rates_cte(rates_in_force(batch.business_date))
+    now = timezone.now()
+    params = {
+        **_day_params(batch.business_date),
+        **rate_params,
+        "first_id": chunk.first_order_id,
+        "last_id": chunk.last_order_id,
+        "batch_id": batch.pk,
+        "fee_account_id": fee_account.pk,
+        "now": _db_time(now),
+        "reason": f"clearing batch {batch.business_date}",
+    }
+    postgres = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        cursor.execute(sql.CREATE_WORK)
+        cursor.execute(sql.CREATE_DELTA)
+        if postgres:
+            _execute(cursor, sql.PG_MOVE_ORDERS.replace("{rates}", rates), params)
+            cursor.execute("ANALYZE clearing_work")
+        else:
+            _execute(cursor, sql.LITE_SELECT_ORDERS.replace("{rates}", rates), params)
+            _execute(cursor, sql.LITE_MOVE_ORDERS, params)
+        _execute(cursor, sql.INSERT_ORDER_EVENTS, params)
+        _execute(cursor, sql.ENSURE_ACCOUNTS_FOR_CHUNK, params)
+        if postgres:
+            _execute(cursor, sql.PG_POST, params)
+        else:
+            cursor.execute(sql.LITE_MAX_IDS)
+            entries_before, postings_before = cursor.fetchone()
+            params.update(entries_before=entries_before, postings_before=postings_before)
+            _execute(cursor, sql.LITE_INSERT_ENTRIES, params)
+            _execute(cursor, sql.LITE_INSERT_POSTINGS, params)
+            _execute(cursor, sql.LITE_DELTA, params)
+        cursor.execute(sql.DELTA_TOTALS)
+        imbalance, postings, entries = cursor.fetchone()
+        if imbalance != 0:
+            raise LedgerImbalance(f"clearing chunk {chunk.pk}: postings sum to {imbalance}")
+        cursor.execute(sql.WORK_TOTALS)
+        orders, gross, fee, share, net = cursor.fetchone()
+        if postgres:
+            cursor.execute(sql.PG_LOCK_ACCOUNTS)
+        _execute(cursor, sql.APPLY_BALANCES, params)
+        for statement in sql.DROP_TEMP:
+            cursor.execute(statement)
+    ClearingChunk.objects.filter(pk=chunk.pk).update(
+        status=ChunkStatus.DONE,
+        cleared_orders=orders,
+        entries_created=entries,
+        postings_created=postings,
+        gross_fen=gross,
+        fee_fen=fee,
+        share_fen=share,
+        net_fen=net,
+        finished_at=now,
+    )
+    logger.info("clearing chunk %s of %s: %s orders", chunk.seq, batch.business_date, orders)
+    return {"chunk": chunk.pk, "orders": orders, "entries": entries, "postings": postings}
+
+
+@transaction.atomic
+def clearing_batch_finalize(*, batch_id: int, actor=None) -> bool:
+    """running -> computed once every chunk is done, with totals from the postings.
+
+    Invariant: the stored totals equal the sums of the batch's clearing
+    postings (and the chunks' own sums, which are checked against them).
+    Returns True when this call moved the batch.
+    """
+    batch = lock_one(ClearingBatch, batch_id)
+    if batch.status != ClearingStatus.RUNNING:
+        return False
+    if batch.chunks.filter(status=ChunkStatus.PENDING).exists():
+        return False
+    params = {"batch_id": batch.pk}
+    with connection.cursor() as cursor:
+        cursor.execute(sql.BATCH_TOTALS_FROM_POSTINGS, params)
+        by_kind = dict(cursor.fetchall())
+        cursor.execute(sql.BATCH_ORDER_COUNT, params)
+        (order_count,) = cursor.fetchone()
+    totals = {
+        "order_count": order_count,
+        "gross_fen": -by_kind.get(AccountKind.MERCHANT_ESCROW, 0),
+        "fee_fen": by_kind.get(AccountKind.EXCHANGE_FEE, 0),
+        "share_fen": by_kind.get(AccountKind.DEPARTMENT_SHARE, 0),
+        "net_fen": by_kind.get(AccountKind.MERCHANT_PAYABLE, 0),
+    }
+    if totals["gross_fen"] != totals["fee_fen"] + totals["share_fen"] + totals["net_fen"]:
+        raise LedgerImbalance(f"clearing batch {batch.business_date}: totals do not add up")
+    transition(
+        batch,
+        to=ClearingStatus.COMPUTED,
+        actor=actor,
+        transitions=CLEARING_TRANSITIONS,
+        reason=f"{order_count} orders cleared",
+        changes=totals,
+    )
+    return True

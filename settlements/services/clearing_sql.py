@@ -1,0 +1,257 @@
+# Only table names taken from the models and fixed fragments are interpolated;
+# every value travels as a parameter.
+# ruff: noqa: S608
+"""The SQL of a clearing chunk: a few set-based statements, never a loop per order.
+
+Table names come from the models, so a renamed table cannot silently miss.
+PostgreSQL chains the entry and posting inserts with data-modifying CTEs (one
+statement, RETURNING only the rows it wrote); SQLite, which has no such CTEs
+and serialises writers anyway, runs the same steps one after another.
+
+Money is integer fen. For a gross g >= 0 and a rate r in bps the floor of
+g * r / 10000 is computed as (g / 10000) * r + (g % 10000) * r / 10000, which
+is exact for non-negative integers and never overflows a 64-bit column (the
+SQL doubles % because both drivers use %(name)s parameters).
+"""
+
+from marketplace.models import Order, OrderEvent
+from settlements.choices import AccountKind
+from settlements.models import JournalEntry, LedgerAccount, Posting
+
+ORDER = Order._meta.db_table
+ORDER_EVENT = OrderEvent._meta.db_table
+ENTRY = JournalEntry._meta.db_table
+POSTING = Posting._meta.db_table
+ACCOUNT = LedgerAccount._meta.db_table
+
+ESCROW = AccountKind.MERCHANT_ESCROW.value
+PAYABLE = AccountKind.MERCHANT_PAYABLE.value
+SHARE = AccountKind.DEPARTMENT_SHARE.value
+
+# The orders a batch takes: that local day's accepted, undisputed, uncleared orders.
+ELIGIBLE = f"""
+    {ORDER}.status = 'accepted'
+    AND {ORDER}.accepted_at >= %(day_start)s AND {ORDER}.accepted_at < %(day_end)s
+    AND {ORDER}.is_disputed = %(false)s
+    AND {ORDER}.clearing_batch_id IS NULL
+"""
+
+PLAN_CHUNKS = f"""
+SELECT bucket, MIN(id), MAX(id), COUNT(*) FROM (
+    SELECT id, (ROW_NUMBER() OVER (ORDER BY id) - 1) / %(chunk_size)s AS bucket
+    FROM {ORDER} WHERE {ELIGIBLE}
+) numbered
+GROUP BY bucket ORDER BY bucket
+"""
+
+# Accounts the day needs, created before the chunks run so that parallel
+# chunks rarely insert the same account; ordered so that, when they do, they
+# wait for each other in one order instead of deadlocking.
+ENSURE_ACCOUNTS = f"""
+INSERT INTO {ACCOUNT} (kind, merchant_id, department_id, balance_fen, updated_at)
+SELECT kind, merchant_id, department_id, 0, %(now)s FROM (
+    SELECT DISTINCT '{ESCROW}' AS kind, buyer_id AS merchant_id,
+           CAST(NULL AS BIGINT) AS department_id FROM {{source}}
+    UNION
+    SELECT DISTINCT '{PAYABLE}', seller_id, CAST(NULL AS BIGINT) FROM {{source}}
+    UNION
+    SELECT DISTINCT '{SHARE}', CAST(NULL AS BIGINT), department_id FROM {{source}}
+    WHERE department_id IS NOT NULL
+) needed
+WHERE true
+ORDER BY kind, merchant_id, department_id
+ON CONFLICT DO NOTHING
+"""
+ENSURE_ACCOUNTS_FOR_DAY = ENSURE_ACCOUNTS.replace(
+    "{source}", f"(SELECT buyer_id, seller_id, department_id FROM {ORDER} WHERE {ELIGIBLE}) o"
+)
+ENSURE_ACCOUNTS_FOR_CHUNK = ENSURE_ACCOUNTS.replace("{source}", "clearing_work")
+
+CREATE_WORK = """
+CREATE TEMP TABLE clearing_work (
+    order_id BIGINT NOT NULL, buyer_id BIGINT NOT NULL, seller_id BIGINT NOT NULL,
+    department_id BIGINT, gross BIGINT NOT NULL, fee BIGINT NOT NULL,
+    share BIGINT NOT NULL, net BIGINT NOT NULL
+)
+"""
+CREATE_DELTA = """
+CREATE TEMP TABLE clearing_delta (
+    account_id BIGINT NOT NULL, delta BIGINT NOT NULL,
+    postings BIGINT NOT NULL, debits BIGINT NOT NULL
+)
+"""
+DROP_TEMP = ("DROP TABLE clearing_work", "DROP TABLE clearing_delta")
+
+
+def rates_cte(rates) -> tuple[str, dict]:
+    """The fee rates in force as an inline table (board 0 = any board, mode '' = any).
+
+    A row that matches nothing keeps the VALUES list non-empty on a day without rates.
+    """
+    rows = [(-1, "", 0), *[(r.board_id, r.delivery_mode, r.fee_bps) for r in rates]]
+    values = ", ".join(
+        f"(CAST(%(rb{i})s AS BIGINT), CAST(%(rm{i})s AS VARCHAR(24)), CAST(%(rr{i})s AS INTEGER))"
+        for i in range(len(rows))
+    )
+    params = {}
+    for i, (board, mode, bps) in enumerate(rows):
+        params.update({f"rb{i}": board, f"rm{i}": mode, f"rr{i}": bps})
+    return f"rates(board_id, delivery_mode, bps) AS (VALUES {values})", params
+
+
+def _priced(source: str) -> str:
+    """Fee, share and net for each row of `source` (id, ids, gross, share_bps, board, mode)."""
+    fee_bps = (
+        "CASE WHEN p.fee_bps + p.share_bps > 10000 THEN 10000 - p.share_bps ELSE p.fee_bps END"
+    )
+    fee = f"((p.gross / 10000) * ({fee_bps}) + ((p.gross %% 10000) * ({fee_bps})) / 10000)"
+    share = "((p.gross / 10000) * p.share_bps + ((p.gross %% 10000) * p.share_bps) / 10000)"
+    return f"""
+    SELECT p.id, p.buyer_id, p.seller_id, p.department_id, p.gross,
+           {fee} AS fee, {share} AS share, p.gross - {fee} - {share} AS net
+    FROM (
+        SELECT s.id, s.buyer_id, s.seller_id, s.department_id, s.gross, s.share_bps,
+               COALESCE(f1.bps, f2.bps, f3.bps, f4.bps, 0) AS fee_bps
+        FROM {source} s
+        LEFT JOIN rates f1 ON f1.board_id = s.board_id AND f1.delivery_mode = s.delivery_mode
+        LEFT JOIN rates f2 ON f2.board_id = s.board_id AND f2.delivery_mode = ''
+        LEFT JOIN rates f3 ON f3.board_id = 0 AND f3.delivery_mode = s.delivery_mode
+        LEFT JOIN rates f4 ON f4.board_id = 0 AND f4.delivery_mode = ''
+    ) p
+    """
+
+
+# The columns an order contributes; a share without a department is no share.
+_ORDER_COLUMNS = f"""
+    {ORDER}.id, {ORDER}.buyer_id, {ORDER}.seller_id, {ORDER}.department_id,
+    {ORDER}.amount_fen - {ORDER}.refunded_fen AS gross,
+    CASE WHEN {ORDER}.department_id IS NULL THEN 0
+         WHEN {ORDER}.department_share_bps > 10000 THEN 10000
+         ELSE {ORDER}.department_share_bps END AS share_bps,
+    COALESCE({ORDER}.board_id, 0) AS board_id, {ORDER}.delivery_mode
+"""
+_IN_CHUNK = f"{ORDER}.id BETWEEN %(first_id)s AND %(last_id)s AND {ELIGIBLE}"
+_MARK_CLEARED = """
+    status = 'cleared', clearing_batch_id = %(batch_id)s,
+    cleared_at = %(now)s, updated_at = %(now)s
+"""
+
+# PostgreSQL: move the orders and capture exactly the rows moved, in one statement.
+# The UPDATE re-checks its WHERE on rows another transaction changed meanwhile
+# (a dispute opened a moment ago), so an order never clears after leaving 'accepted'.
+PG_MOVE_ORDERS = f"""
+WITH {{rates}},
+moved AS (
+    UPDATE {ORDER} SET {_MARK_CLEARED}
+    WHERE {_IN_CHUNK}
+    RETURNING {_ORDER_COLUMNS}
+)
+INSERT INTO clearing_work (order_id, buyer_id, seller_id, department_id, gross, fee, share, net)
+{_priced("moved")}
+"""
+
+# SQLite: the transaction already holds the write lock (the chunk row was
+# written first), so what it selects is what it then updates.
+LITE_SELECT_ORDERS = f"""
+WITH {{rates}},
+picked AS (SELECT {_ORDER_COLUMNS} FROM {ORDER} WHERE {_IN_CHUNK})
+INSERT INTO clearing_work (order_id, buyer_id, seller_id, department_id, gross, fee, share, net)
+{_priced("picked")}
+"""
+LITE_MOVE_ORDERS = f"""
+UPDATE {ORDER} SET {_MARK_CLEARED}
+WHERE id IN (SELECT order_id FROM clearing_work) AND status = 'accepted'
+"""
+
+INSERT_ORDER_EVENTS = f"""
+INSERT INTO {ORDER_EVENT} (subject_id, actor_id, from_status, to_status, reason, created_at)
+SELECT order_id, NULL, 'accepted', 'cleared', %(reason)s, %(now)s FROM clearing_work
+"""
+
+_NEW_ENTRIES = f"""
+INSERT INTO {ENTRY}
+    (idempotency_key, purpose, order_id, clearing_batch_id, reverses_id, memo, created_at)
+SELECT 'clearing:order:' || CAST(order_id AS VARCHAR(20)), 'clearing', order_id,
+       %(batch_id)s, NULL, '', %(now)s
+FROM clearing_work WHERE gross > 0
+ON CONFLICT (idempotency_key) DO NOTHING
+"""
+
+# Four legs per order: buyer's escrow -gross; exchange fee +fee; department
+# share +share; seller's payable +net. Zero legs are left out.
+_LEG_ACCOUNT = (
+    "CASE l.leg WHEN 1 THEN ea.id WHEN 2 THEN %(fee_account_id)s WHEN 3 THEN da.id ELSE pa.id END"
+)
+_LEG_AMOUNT = "CASE l.leg WHEN 1 THEN -w.gross WHEN 2 THEN w.fee WHEN 3 THEN w.share ELSE w.net END"
+_LEGS_FROM = f"""
+    JOIN {ACCOUNT} ea ON ea.kind = '{ESCROW}' AND ea.merchant_id = w.buyer_id
+    JOIN {ACCOUNT} pa ON pa.kind = '{PAYABLE}' AND pa.merchant_id = w.seller_id
+    LEFT JOIN {ACCOUNT} da ON da.kind = '{SHARE}' AND da.department_id = w.department_id
+    CROSS JOIN (SELECT 1 AS leg UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4) l
+"""
+_NEW_POSTINGS = f"""
+INSERT INTO {POSTING} (entry_id, account_id, amount_fen, created_at)
+SELECT e.id, {_LEG_ACCOUNT}, {_LEG_AMOUNT}, %(now)s
+FROM {{entries}} e JOIN clearing_work w ON w.order_id = e.order_id
+{_LEGS_FROM}
+WHERE {_LEG_AMOUNT} <> 0
+ORDER BY e.id, l.leg
+"""
+_DELTA_COLUMNS = (
+    "account_id, SUM(amount_fen), COUNT(*), SUM(CASE WHEN amount_fen < 0 THEN 1 ELSE 0 END)"
+)
+
+PG_POST = f"""
+WITH entries AS ({_NEW_ENTRIES} RETURNING id, order_id),
+lines AS ({_NEW_POSTINGS.replace("{entries}", "entries")} RETURNING account_id, amount_fen)
+INSERT INTO clearing_delta (account_id, delta, postings, debits)
+SELECT {_DELTA_COLUMNS} FROM lines GROUP BY account_id
+"""
+
+LITE_MAX_IDS = (
+    f"SELECT (SELECT COALESCE(MAX(id), 0) FROM {ENTRY}), "
+    f"(SELECT COALESCE(MAX(id), 0) FROM {POSTING})"
+)
+LITE_INSERT_ENTRIES = _NEW_ENTRIES
+LITE_INSERT_POSTINGS = _NEW_POSTINGS.replace(
+    "{entries}",
+    f"(SELECT id, order_id FROM {ENTRY} WHERE id > %(entries_before)s "
+    "AND clearing_batch_id = %(batch_id)s)",
+)
+LITE_DELTA = f"""
+INSERT INTO clearing_delta (account_id, delta, postings, debits)
+SELECT {_DELTA_COLUMNS} FROM {POSTING} WHERE id > %(postings_before)s GROUP BY account_id
+"""
+
+# Accounts are locked in primary-key order, so chunks sharing the fee account
+# (all of them) queue for it instead of deadlocking; the lock is taken last and
+# held only until the commit that follows.
+PG_LOCK_ACCOUNTS = f"""
+SELECT id FROM {ACCOUNT} WHERE id IN (SELECT account_id FROM clearing_delta)
+ORDER BY id FOR UPDATE
+"""
+APPLY_BALANCES = f"""
+UPDATE {ACCOUNT} AS a SET balance_fen = a.balance_fen + d.delta, updated_at = %(now)s
+FROM clearing_delta AS d WHERE a.id = d.account_id
+"""
+
+WORK_TOTALS = """
+SELECT COUNT(*), COALESCE(SUM(gross), 0), COALESCE(SUM(fee), 0),
+       COALESCE(SUM(share), 0), COALESCE(SUM(net), 0)
+FROM clearing_work
+"""
+DELTA_TOTALS = """
+SELECT COALESCE(SUM(delta), 0), COALESCE(SUM(postings), 0), COALESCE(SUM(debits), 0)
+FROM clearing_delta
+"""
+
+# The batch totals, computed from the ledger itself.
+BATCH_TOTALS_FROM_POSTINGS = f"""
+SELECT a.kind, COALESCE(SUM(p.amount_fen), 0)
+FROM {ENTRY} e
+JOIN {POSTING} p ON p.entry_id = e.id
+JOIN {ACCOUNT} a ON a.id = p.account_id
+WHERE e.clearing_batch_id = %(batch_id)s AND e.purpose = 'clearing'
+GROUP BY a.kind
+"""
+BATCH_ORDER_COUNT = f"SELECT COUNT(*) FROM {ORDER} WHERE clearing_batch_id = %(batch_id)s"
