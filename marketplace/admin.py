@@ -1,0 +1,278 @@
+"""Orders in the admin: buyers see their purchases, sellers their sales, each with their moves.
+
+Every action calls the same service as the API, which checks the actor's
+side (a buyer cannot deliver), so an action a person may not take fails for
+that row with a message and changes nothing.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
+
+from core.admin import EventInline, ScopedAdmin
+from core.exceptions import BusinessRuleViolation, Conflict, InvalidTransition
+from core.money import MoneyError, fen_to_yuan, yuan_to_fen
+from core.scoping import is_operator, merchant_id_of
+from marketplace.choices import RefundStatus
+from marketplace.models import (
+    Dispute,
+    Order,
+    OrderEvent,
+    PaymentNotification,
+    Refund,
+    UsageRecord,
+)
+from marketplace.services import orders as services
+
+
+class OrderActionForm(ActionForm):
+    reason = forms.CharField(label=_("reason or note"), required=False, max_length=2000)
+    amount = forms.CharField(
+        label=_("amount (yuan, refunds; empty = all)"), required=False, max_length=20
+    )
+
+
+class OrderEventInline(EventInline):
+    model = OrderEvent
+
+
+class RefundInline(admin.TabularInline):
+    model = Refund
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "amount_yuan", "reason", "status", "decided_at")
+    readonly_fields = fields
+
+    @admin.display(description=_("amount (yuan)"))
+    def amount_yuan(self, obj):
+        return fen_to_yuan(obj.amount_fen)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class DisputeInline(admin.TabularInline):
+    model = Dispute
+    extra = 0
+    can_delete = False
+    fields = ("opened_at", "reason", "outcome", "refund_fen", "resolution_note", "resolved_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class SideFilter(admin.SimpleListFilter):
+    """A merchant's purchases or its sales."""
+
+    title = _("my side")
+    parameter_name = "side"
+
+    def lookups(self, request, model_admin):
+        return [("purchases", _("Purchases")), ("sales", _("Sales"))]
+
+    def queryset(self, request, queryset):
+        merchant_id = merchant_id_of(request.user)
+        if merchant_id is None or self.value() not in ("purchases", "sales"):
+            return queryset
+        if self.value() == "purchases":
+            return queryset.filter(buyer_id=merchant_id)
+        return queryset.filter(seller_id=merchant_id)
+
+
+@admin.register(Order)
+class OrderAdmin(ScopedAdmin):
+    action_form = OrderActionForm
+    list_display = (
+        "number",
+        "product",
+        "buyer",
+        "seller",
+        "amount_yuan",
+        "refunded_yuan",
+        "status",
+        "is_disputed",
+        "created_at",
+    )
+    list_filter = (SideFilter, "status", "is_disputed", "delivery_mode", "board")
+    list_select_related = ("product", "buyer", "seller")
+    search_fields = ("number", "product__title")
+    date_hierarchy = "created_at"
+    exclude = ("amount_fen", "refunded_fen")
+    inlines = [OrderEventInline, RefundInline, DisputeInline]
+    operator_can_add = False
+    operator_can_change = False
+    actions = [
+        "deliver",
+        "accept",
+        "open_dispute",
+        "request_refund",
+        "cancel",
+        "approve_refund_requests",
+        "refund",
+        "resolve_release",
+        "resolve_refund",
+    ]
+
+    @admin.display(description=_("amount (yuan)"), ordering="amount_fen")
+    def amount_yuan(self, obj):
+        return fen_to_yuan(obj.amount_fen)
+
+    @admin.display(description=_("refunded (yuan)"))
+    def refunded_yuan(self, obj):
+        return fen_to_yuan(obj.refunded_fen)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name not in self.exclude] + [
+            "amount_yuan",
+            "refunded_yuan",
+        ]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        operator_only = {"refund", "resolve_release", "resolve_refund"}
+        merchant_only = {"deliver", "accept", "open_dispute", "request_refund"}
+        drop = merchant_only if is_operator(request.user) else operator_only
+        return {name: a for name, a in actions.items() if name not in drop}
+
+    def _run(self, request, queryset, call, *, needs_reason=False):
+        reason = (request.POST.get("reason") or "").strip()
+        if needs_reason and not reason:
+            self.message_user(request, _("Give a reason for this action."), messages.ERROR)
+            return
+        amount_text = (request.POST.get("amount") or "").strip()
+        try:
+            amount_fen = yuan_to_fen(amount_text) if amount_text else None
+        except MoneyError as exc:
+            self.message_user(request, f"{_('amount')}: {exc}", messages.ERROR)
+            return
+        done = 0
+        for order in queryset.order_by("pk"):
+            try:
+                call(order, reason, amount_fen)
+                done += 1
+            except (
+                InvalidTransition,
+                Conflict,
+                BusinessRuleViolation,
+                PermissionDenied,
+            ) as exc:
+                self.message_user(request, f"{order}: {exc}", messages.WARNING)
+        if done:
+            self.message_user(request, _("%(count)d order(s) updated.") % {"count": done})
+
+    @admin.action(description=_("Deliver the selected sales (seller)"))
+    def deliver(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda o, r, a: services.order_deliver(actor=request.user, order=o, note=r),
+        )
+
+    @admin.action(description=_("Accept the selected purchases (buyer)"))
+    def accept(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda o, r, a: services.order_accept(actor=request.user, order=o, reason=r),
+        )
+
+    @admin.action(description=_("Dispute the selected purchases (buyer)"))
+    def open_dispute(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda o, r, a: services.order_dispute_open(actor=request.user, order=o, reason=r),
+            needs_reason=True,
+        )
+
+    @admin.action(description=_("Ask for a refund of the selected purchases (buyer)"))
+    def request_refund(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda o, r, a: services.order_refund_request(
+                actor=request.user, order=o, amount_fen=a, reason=r
+            ),
+            needs_reason=True,
+        )
+
+    @admin.action(description=_("Cancel the selected unpaid orders (buyer)"))
+    def cancel(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda o, r, a: services.order_cancel(actor=request.user, order=o, reason=r),
+        )
+
+    @admin.action(description=_("Grant the open refund requests (seller)"))
+    def approve_refund_requests(self, request, queryset):
+        def approve(order, reason, amount):
+            requests = order.refunds.filter(status=RefundStatus.REQUESTED).order_by("pk")
+            if not requests:
+                raise BusinessRuleViolation("no refund request is open")
+            for refund in requests:
+                services.refund_request_approve(actor=request.user, refund=refund, reason=reason)
+
+        self._run(request, queryset, approve)
+
+    @admin.action(description=_("Refund the selected orders (operator)"))
+    def refund(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda o, r, a: services.order_refund(
+                actor=request.user, order=o, amount_fen=a, reason=r
+            ),
+            needs_reason=True,
+        )
+
+    @admin.action(description=_("Resolve disputes: release to the seller (operator)"))
+    def resolve_release(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda o, r, a: services.order_dispute_resolve(
+                actor=request.user, order=o, outcome="release", reason=r
+            ),
+            needs_reason=True,
+        )
+
+    @admin.action(description=_("Resolve disputes: refund the buyer (operator)"))
+    def resolve_refund(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda o, r, a: services.order_dispute_resolve(
+                actor=request.user, order=o, outcome="refund", reason=r
+            ),
+            needs_reason=True,
+        )
+
+
+class ReadOnlyAdmin(ScopedAdmin):
+    operator_can_add = False
+    operator_can_change = False
+
+
+@admin.register(UsageRecord)
+class UsageRecordAdmin(ReadOnlyAdmin):
+    list_display = ("record_id", "seller", "buyer", "plan", "calls", "used_at", "billed_order")
+    list_filter = ("used_at",)
+    search_fields = ("record_id",)
+    list_select_related = ("seller", "buyer", "plan__product", "billed_order")
+
+
+@admin.register(PaymentNotification)
+class PaymentNotificationAdmin(ReadOnlyAdmin):
+    list_display = ("channel_reference", "order", "amount_fen", "outcome", "received_at")
+    list_filter = ("outcome",)
+    search_fields = ("channel_reference", "nonce", "order__number")

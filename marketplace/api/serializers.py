@@ -1,0 +1,171 @@
+from rest_framework import serializers
+
+from accounts.models import Merchant
+from core.api import YuanField
+from marketplace.choices import DisputeOutcome
+from marketplace.models import Dispute, Order, OrderEvent, Refund, UsageRecord
+from marketplace.services.orders import MAX_QUANTITY
+from marketplace.services.usage import MAX_CALLS_PER_RECORD
+from products.models import PricingPlan
+from publicdata.models import Scenario
+
+
+class OrderEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+
+    class Meta:
+        model = OrderEvent
+        fields = ["from_status", "to_status", "reason", "actor", "created_at"]
+
+
+class RefundSerializer(serializers.ModelSerializer):
+    amount = YuanField(source="amount_fen", read_only=True)
+
+    class Meta:
+        model = Refund
+        fields = ["id", "amount", "reason", "status", "created_at", "decided_at"]
+
+
+class DisputeSerializer(serializers.ModelSerializer):
+    refund = YuanField(source="refund_fen", read_only=True)
+
+    class Meta:
+        model = Dispute
+        fields = [
+            "id",
+            "reason",
+            "opened_at",
+            "outcome",
+            "refund",
+            "resolution_note",
+            "resolved_at",
+        ]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    amount = YuanField(source="amount_fen", read_only=True)
+    refunded = YuanField(source="refunded_fen", read_only=True)
+    escrow = YuanField(source="escrow_fen", read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "number",
+            "buyer",
+            "seller",
+            "product",
+            "plan",
+            "quantity",
+            "period_start",
+            "period_end",
+            "amount",
+            "refunded",
+            "escrow",
+            "status",
+            "is_disputed",
+            "board",
+            "delivery_mode",
+            "grant",
+            "scenario",
+            "department",
+            "department_share_bps",
+            "renewal_of",
+            "billed_month",
+            "delivery_note",
+            "created_at",
+            "paid_at",
+            "delivered_at",
+            "accepted_at",
+            "cleared_at",
+            "settled_at",
+        ]
+        read_only_fields = fields
+
+
+class OrderDetailSerializer(OrderSerializer):
+    events = OrderEventSerializer(many=True, read_only=True)
+    refunds = RefundSerializer(many=True, read_only=True)
+    disputes = DisputeSerializer(many=True, read_only=True)
+
+    class Meta(OrderSerializer.Meta):
+        fields = [*OrderSerializer.Meta.fields, "contract", "events", "refunds", "disputes"]
+        read_only_fields = fields
+
+
+class OrderCreateInputSerializer(serializers.Serializer):
+    plan = serializers.PrimaryKeyRelatedField(
+        queryset=PricingPlan.objects.select_related("product"),
+        help_text="The pricing plan of a listed product.",
+    )
+    quantity = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_QUANTITY,
+        default=1,
+        help_text="Units of a one-off plan, or periods of a subscription.",
+    )
+    scenario = serializers.PrimaryKeyRelatedField(
+        queryset=Scenario.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Public-data products: the authorized scenario the purchase serves.",
+    )
+    start_on = serializers.DateField(
+        required=False, default=None, help_text="Subscriptions: the first day (default today)."
+    )
+
+
+class OrderDeliverInputSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class RefundInputSerializer(serializers.Serializer):
+    amount = YuanField(
+        required=False, default=None, help_text="Yuan; leave out for all that is in escrow."
+    )
+    reason = serializers.CharField(max_length=2000)
+
+
+class RefundDecisionInputSerializer(serializers.Serializer):
+    refund = serializers.IntegerField(min_value=1, help_text="The refund request's id.")
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class DisputeResolveInputSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(DisputeOutcome.choices)
+    refund = YuanField(required=False, default=None, help_text="Yuan; for a split only.")
+    reason = serializers.CharField(max_length=2000)
+
+
+class UsageRecordSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = UsageRecord
+        fields = [
+            "id",
+            "record_id",
+            "seller",
+            "buyer",
+            "plan",
+            "calls",
+            "used_at",
+            "billed_order",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class UsageRecordCreateInputSerializer(serializers.Serializer):
+    record_id = serializers.CharField(max_length=64, help_text="The gateway's own record id.")
+    buyer = serializers.PrimaryKeyRelatedField(queryset=Merchant.objects.all())
+    plan = serializers.PrimaryKeyRelatedField(
+        queryset=PricingPlan.objects.select_related("product")
+    )
+    calls = serializers.IntegerField(min_value=1, max_value=MAX_CALLS_PER_RECORD)
+    used_at = serializers.DateTimeField()
+
+
+class PaymentNotifyResultSerializer(serializers.Serializer):
+    order_number = serializers.CharField()
+    status = serializers.CharField()
+    outcome = serializers.CharField()
