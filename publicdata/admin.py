@@ -39,15 +39,26 @@ class CatalogEntryAdmin(ScopedAdmin):
     list_select_related = ("department",)
 
 
-class GrantEventInline(EventInline):
+class ParentScopedInline:
+    """Whoever may view the parent row may view its history and paperwork.
+
+    Merchants' people hold no Django model permissions (scoping decides), so
+    the inline asks the parent's ScopedAdmin rather than the permission tables.
+    """
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self.admin_site._registry[self.parent_model].has_view_permission(request, obj)
+
+
+class GrantEventInline(ParentScopedInline, EventInline):
     model = GrantEvent
 
 
-class ScenarioEventInline(EventInline):
+class ScenarioEventInline(ParentScopedInline, EventInline):
     model = ScenarioEvent
 
 
-class ReadOnlyInline(admin.StackedInline):
+class ReadOnlyInline(ParentScopedInline, admin.StackedInline):
     extra = 0
     can_delete = False
 

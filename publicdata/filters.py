@@ -14,9 +14,15 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import Region
 from core.filters import local_day_start
 from products.choices import Grade
-from products.models import Industry
 from publicdata.choices import DepartmentLevel, GrantStatus, ScenarioPurpose, ScenarioStatus
 from publicdata.models import CatalogEntry, Department, Grant, Scenario
+
+# Ids beyond a signed 64-bit column are refused with a 400 rather than reaching the database.
+MAX_ID = 2**63 - 1
+
+
+def IdFilter(**kwargs):
+    return django_filters.NumberFilter(min_value=1, max_value=MAX_ID, **kwargs)
 
 
 def _next_day(day: dt.date) -> dt.datetime:
@@ -63,7 +69,7 @@ class DepartmentFilter(django_filters.FilterSet):
 
 
 class CatalogEntryFilter(django_filters.FilterSet):
-    department = django_filters.ModelChoiceFilter(queryset=Department.objects.all())
+    department = IdFilter(field_name="department_id", label=_("department id"))
     grade = django_filters.ChoiceFilter(choices=Grade.choices)
 
     class Meta:
@@ -72,9 +78,9 @@ class CatalogEntryFilter(django_filters.FilterSet):
 
 
 class GrantFilter(WindowFilterSet):
-    department = django_filters.ModelChoiceFilter(queryset=Department.objects.all())
-    industry = django_filters.ModelChoiceFilter(queryset=Industry.objects.all())
-    grantee = django_filters.NumberFilter(field_name="grantee_id", label=_("grantee (merchant id)"))
+    department = IdFilter(field_name="department_id", label=_("department id"))
+    industry = IdFilter(field_name="industry_id", label=_("industry id"))
+    grantee = IdFilter(field_name="grantee_id", label=_("grantee (merchant id)"))
     status = django_filters.MultipleChoiceFilter(choices=GrantStatus.choices)
 
     class Meta:
@@ -85,14 +91,10 @@ class GrantFilter(WindowFilterSet):
 class ScenarioFilter(WindowFilterSet):
     window_prefix = "authorization__"
 
-    grant = django_filters.NumberFilter(field_name="grant_id", label=_("grant id"))
-    department = django_filters.NumberFilter(
-        field_name="grant__department_id", label=_("department id")
-    )
-    industry = django_filters.NumberFilter(field_name="grant__industry_id", label=_("industry id"))
-    grantee = django_filters.NumberFilter(
-        field_name="grant__grantee_id", label=_("grantee (merchant id)")
-    )
+    grant = IdFilter(field_name="grant_id", label=_("grant id"))
+    department = IdFilter(field_name="grant__department_id", label=_("department id"))
+    industry = IdFilter(field_name="grant__industry_id", label=_("industry id"))
+    grantee = IdFilter(field_name="grant__grantee_id", label=_("grantee (merchant id)"))
     status = django_filters.MultipleChoiceFilter(choices=ScenarioStatus.choices)
     purpose = django_filters.ChoiceFilter(choices=ScenarioPurpose.choices)
 
