@@ -33,6 +33,11 @@ class DeliveryMode(models.TextChoices):
     PRIVACY_COMPUTING = "privacy_computing", _("Privacy-computing service")
 
 
+# Delivery modes that are a service answering requests (DCAT: dcat:DataService)
+# rather than a body of data handed over (dcat:Dataset with a distribution).
+SERVICE_DELIVERY_MODES = frozenset({DeliveryMode.API, DeliveryMode.PRIVACY_COMPUTING})
+
+
 class PlanKind(models.TextChoices):
     FREE = "free", _("Free")
     ONE_OFF = "one_off", _("One-off")
@@ -55,6 +60,68 @@ PRODUCT_TRANSITIONS: dict[str, set[str]] = {
     ProductStatus.LISTED: {ProductStatus.SUSPENDED, ProductStatus.DELISTED},
     ProductStatus.SUSPENDED: {ProductStatus.LISTED, ProductStatus.DELISTED},
     ProductStatus.DELISTED: set(),
+}
+
+# Statuses in which a product is (or was) on the exchange and has a registration number.
+ON_EXCHANGE = (ProductStatus.LISTED, ProductStatus.SUSPENDED)
+
+
+class RevisionStatus(models.TextChoices):
+    """A proposed new version of a listed product, reviewed like a first listing."""
+
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    IN_REVIEW = "in_review", _("In review")
+    APPROVED = "approved", _("Approved (now the listed version)")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# A rejected revision goes back to draft, as a rejected product does; an
+# approved one has become the listed version; a withdrawn one is abandoned.
+REVISION_TRANSITIONS: dict[str, set[str]] = {
+    RevisionStatus.DRAFT: {RevisionStatus.SUBMITTED, RevisionStatus.WITHDRAWN},
+    RevisionStatus.SUBMITTED: {
+        RevisionStatus.IN_REVIEW,
+        RevisionStatus.DRAFT,
+        RevisionStatus.WITHDRAWN,
+    },
+    RevisionStatus.IN_REVIEW: {
+        RevisionStatus.APPROVED,
+        RevisionStatus.DRAFT,
+        RevisionStatus.WITHDRAWN,
+    },
+    RevisionStatus.APPROVED: set(),
+    RevisionStatus.WITHDRAWN: set(),
+}
+
+OPEN_REVISION_STATUSES = (
+    RevisionStatus.DRAFT,
+    RevisionStatus.SUBMITTED,
+    RevisionStatus.IN_REVIEW,
+)
+
+
+class Verdict(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the merchant")
+
+
+# The reviewer ticks every item before approving; a rejection may leave items
+# unticked, and the comments say what to fix.
+COMPLIANCE_CHECKLIST: dict[str, str] = {
+    "source_lawful": _("The data source is lawful and documented"),
+    "personal_information": _("No personal information without consent or anonymisation"),
+    "grade_confirmed": _("The classification grade is confirmed"),
+    "usage_restrictions": _("Usage restrictions are stated and lawful"),
+    "public_data_rules": _("Public data: grant, raw data stays in its domain (or not public)"),
+}
+QUALITY_CHECKLIST: dict[str, str] = {
+    "manual_complete": _("Every section of the product manual is filled in"),
+    "sample_matches": _("The sample matches the described content and fields"),
+    "coverage_stated": _("Coverage period, region and update frequency are stated"),
+    "pricing_clear": _("Pricing plans are clear and consistent"),
 }
 
 

@@ -1,0 +1,364 @@
+"""Merchants work on their products here; operators review through the API.
+
+A merchant's people create drafts, edit them and their plans, submit them,
+open new versions of listed products, read review comments and ask for
+delisting. Everything goes through products.services; nothing here lists or
+approves. ScopedAdmin keeps each merchant to its own rows.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from accounts.admin import ReasonActionForm
+from core.admin import EventInline, ScopedAdmin
+from core.exceptions import BusinessRuleViolation, Conflict, InvalidTransition
+from core.scoping import is_operator, merchant_id_of
+from products import services
+from products.choices import ProductStatus, RevisionStatus
+from products.models import (
+    CONTENT_FIELDS,
+    PLAN_TERMS_FIELDS,
+    Board,
+    Industry,
+    PricingPlan,
+    Product,
+    ProductEvent,
+    ProductReview,
+    ProductRevision,
+    RevisionEvent,
+    RevisionPlan,
+)
+from products.services.common import validate_plan_terms
+
+SERVICE_ERRORS = (InvalidTransition, Conflict, BusinessRuleViolation)
+
+
+@admin.register(Industry)
+class IndustryAdmin(ScopedAdmin):
+    list_display = ("code", "name", "is_active")
+    search_fields = ("code", "name")
+
+
+@admin.register(Board)
+class BoardAdmin(ScopedAdmin):
+    list_display = ("code", "name", "department", "is_active")
+    search_fields = ("code", "name")
+    filter_horizontal = ("industries",)
+
+
+class PlanTermsForm(forms.ModelForm):
+    """Checks a plan's terms against its kind before the services see them."""
+
+    def clean(self):
+        data = super().clean()
+        if self.cleaned_data.get("DELETE") or not self.has_changed():
+            return data
+        try:
+            terms = validate_plan_terms(
+                {f: data.get(f) for f in PLAN_TERMS_FIELDS if f in data}
+                | {
+                    "name": data.get("name") or "",
+                    "period": data.get("period") or "",
+                    "price_fen": data.get("price_fen") or 0,
+                    "unit_price_fen": data.get("unit_price_fen") or 0,
+                    "included_calls": data.get("included_calls") or 0,
+                }
+            )
+        except BusinessRuleViolation as exc:
+            field = exc.field if exc.field in self.fields else None
+            raise forms.ValidationError({field: exc.message} if field else exc.message) from exc
+        data.update(terms)
+        return data
+
+
+class PlanInline(admin.TabularInline):
+    model = PricingPlan
+    form = PlanTermsForm
+    extra = 0
+    fields = (*PLAN_TERMS_FIELDS, "is_active")
+    readonly_fields = ("is_active",)
+
+    def _editable(self, request, obj) -> bool:
+        return obj is None or obj.status == ProductStatus.DRAFT
+
+    def has_add_permission(self, request, obj=None):
+        return self._editable(request, obj) and not is_operator(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return self._editable(request, obj) and not is_operator(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._editable(request, obj) and not is_operator(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return True
+
+
+class ReviewInline(admin.StackedInline):
+    """The merchant reads the reviewers' verdicts, checklists and comments here."""
+
+    model = ProductReview
+    fk_name = "product"
+    extra = 0
+    can_delete = False
+    fields = (
+        "version",
+        "verdict",
+        "comments",
+        "compliance_checklist",
+        "quality_checklist",
+        "decided_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ProductEventInline(EventInline):
+    model = ProductEvent
+
+
+@admin.register(Product)
+class ProductAdmin(ScopedAdmin):
+    action_form = ReasonActionForm
+    list_display = (
+        "title",
+        "provider",
+        "industry",
+        "status",
+        "version",
+        "registration_number",
+        "listed_at",
+    )
+    list_filter = ("status", "delivery_mode", "grade", "industry", "board")
+    search_fields = ("title", "registration_number")
+    list_select_related = ("provider", "industry")
+    fields = (*CONTENT_FIELDS, "grant")
+    readonly_fields = (
+        "status",
+        "version",
+        "registration_number",
+        "listed_at",
+        "suspension_cause",
+        "delisting_requested_at",
+    )
+    inlines = [PlanInline, ReviewInline, ProductEventInline]
+    actions = ["submit", "withdraw", "open_revision", "request_delisting"]
+    merchant_can_add = True
+    merchant_can_change = True
+    operator_can_add = False
+    operator_can_change = False
+
+    def get_fields(self, request, obj=None):
+        return (*self.fields, *self.readonly_fields) if obj else self.fields
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.status != ProductStatus.DRAFT:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_actions(self, request):
+        if merchant_id_of(request.user) is None:
+            return {}
+        return super().get_actions(request)
+
+    def save_model(self, request, obj, form, change):
+        data = {f: form.cleaned_data[f] for f in self.fields if f in form.cleaned_data}
+        try:
+            if change:
+                saved = services.product_update(actor=request.user, product=obj, **data)
+            else:
+                saved = services.product_create(
+                    actor=request.user, provider=request.user.merchant, **data
+                )
+        except BusinessRuleViolation as exc:
+            raise forms.ValidationError({exc.field: exc.message}) from exc
+        obj.pk = saved.pk
+        obj.provider_id = saved.provider_id
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not PricingPlan:
+            return super().save_formset(request, form, formset, change)
+        product = form.instance
+        for plan_form in formset.forms:
+            if not plan_form.has_changed() and not plan_form.cleaned_data.get("DELETE"):
+                continue
+            plan = plan_form.instance
+            terms = {f: plan_form.cleaned_data.get(f) for f in PLAN_TERMS_FIELDS}
+            if plan_form.cleaned_data.get("DELETE"):
+                if plan.pk:
+                    services.plan_delete(actor=request.user, plan=plan)
+            elif plan.pk:
+                services.plan_update(actor=request.user, plan=plan, **terms)
+            else:
+                services.plan_create(actor=request.user, product=product, **terms)
+        return None
+
+    def _each(self, request, queryset, call):
+        done = 0
+        for product in queryset.order_by("pk"):
+            try:
+                call(product)
+                done += 1
+            except SERVICE_ERRORS as exc:
+                self.message_user(request, f"{product}: {exc}", messages.WARNING)
+        if done:
+            self.message_user(request, _("%(count)d product(s) done.") % {"count": done})
+
+    @admin.action(description=_("Submit for review"))
+    def submit(self, request, queryset):
+        self._each(
+            request, queryset, lambda p: services.product_submit(actor=request.user, product=p)
+        )
+
+    @admin.action(description=_("Withdraw the submission"))
+    def withdraw(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda p: services.product_withdraw(actor=request.user, product=p),
+        )
+
+    @admin.action(description=_("Open a new version (revision) of a listed product"))
+    def open_revision(self, request, queryset):
+        reason = (request.POST.get("reason") or "").strip()
+        self._each(
+            request,
+            queryset,
+            lambda p: services.revision_open(actor=request.user, product=p, change_note=reason),
+        )
+
+    @admin.action(description=_("Ask the operators to delist"))
+    def request_delisting(self, request, queryset):
+        reason = (request.POST.get("reason") or "").strip()
+        self._each(
+            request,
+            queryset,
+            lambda p: services.product_request_delisting(
+                actor=request.user, product=p, reason=reason
+            ),
+        )
+
+
+class RevisionPlanInline(PlanInline):
+    model = RevisionPlan
+    fields = PLAN_TERMS_FIELDS
+    readonly_fields = ()
+
+    def _editable(self, request, obj) -> bool:
+        return obj is None or obj.status == RevisionStatus.DRAFT
+
+
+class RevisionEventInline(EventInline):
+    model = RevisionEvent
+
+
+@admin.register(ProductRevision)
+class ProductRevisionAdmin(ScopedAdmin):
+    """New versions of listed products; opened from the product list's action."""
+
+    list_display = ("product", "number", "status", "created_at")
+    list_filter = ("status",)
+    fields = ("change_note", *CONTENT_FIELDS)
+    readonly_fields = ("product", "number", "status")
+    inlines = [RevisionPlanInline, RevisionEventInline]
+    actions = ["submit", "withdraw"]
+    merchant_can_change = True
+    operator_can_add = False
+    operator_can_change = False
+
+    def get_fields(self, request, obj=None):
+        return (*self.readonly_fields, *self.fields)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.status != RevisionStatus.DRAFT:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_actions(self, request):
+        if merchant_id_of(request.user) is None:
+            return {}
+        return super().get_actions(request)
+
+    def save_model(self, request, obj, form, change):
+        data = {f: form.cleaned_data[f] for f in self.fields if f in form.cleaned_data}
+        try:
+            services.revision_update(actor=request.user, revision=obj, **data)
+        except BusinessRuleViolation as exc:
+            raise forms.ValidationError({exc.field: exc.message}) from exc
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not RevisionPlan:
+            return super().save_formset(request, form, formset, change)
+        revision = form.instance
+        for plan_form in formset.forms:
+            if not plan_form.has_changed() and not plan_form.cleaned_data.get("DELETE"):
+                continue
+            plan = plan_form.instance
+            terms = {f: plan_form.cleaned_data.get(f) for f in PLAN_TERMS_FIELDS}
+            if plan_form.cleaned_data.get("DELETE"):
+                if plan.pk:
+                    services.revision_plan_delete(actor=request.user, plan=plan)
+            elif plan.pk:
+                services.revision_plan_update(actor=request.user, plan=plan, **terms)
+            else:
+                services.revision_plan_create(actor=request.user, revision=revision, **terms)
+        return None
+
+    def _each(self, request, queryset, call):
+        done = 0
+        for revision in queryset.order_by("pk"):
+            try:
+                call(revision)
+                done += 1
+            except SERVICE_ERRORS as exc:
+                self.message_user(request, f"{revision}: {exc}", messages.WARNING)
+        if done:
+            self.message_user(request, _("%(count)d revision(s) done.") % {"count": done})
+
+    @admin.action(description=_("Submit for review"))
+    def submit(self, request, queryset):
+        self._each(
+            request, queryset, lambda r: services.revision_submit(actor=request.user, revision=r)
+        )
+
+    @admin.action(description=_("Withdraw (abandon) the revision"))
+    def withdraw(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda r: services.revision_withdraw(actor=request.user, revision=r),
+        )
+
+
+@admin.register(ProductReview)
+class ProductReviewAdmin(ScopedAdmin):
+    """Listing reviews: read-only here (operators decide through the API)."""
+
+    list_display = ("product", "version", "verdict", "required_approvals", "decided_at")
+    list_filter = ("verdict", "grade")
+    list_select_related = ("product",)
+    readonly_fields = (
+        "product",
+        "revision",
+        "version",
+        "grade",
+        "required_approvals",
+        "reviewer",
+        "compliance_checklist",
+        "quality_checklist",
+        "first_approver",
+        "first_approved_at",
+        "verdict",
+        "decided_by",
+        "decided_at",
+        "comments",
+    )
+    fields = readonly_fields
+    operator_can_add = False
+    operator_can_change = False

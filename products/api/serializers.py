@@ -1,0 +1,332 @@
+from rest_framework import serializers
+
+from accounts.models import Merchant
+from core.api import YuanField
+from products.choices import (
+    COMPLIANCE_CHECKLIST,
+    QUALITY_CHECKLIST,
+    DataSourceKind,
+    DeliveryMode,
+    Grade,
+    PlanKind,
+    SubscriptionPeriod,
+)
+from products.models import (
+    MANUAL_SECTIONS,
+    Board,
+    Industry,
+    PricingPlan,
+    Product,
+    ProductEvent,
+    ProductReview,
+    ProductRevision,
+    ProductVersion,
+    RevisionEvent,
+    RevisionPlan,
+)
+from publicdata.models import Department, Grant
+
+
+class IndustrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Industry
+        fields = ["id", "code", "name", "is_active"]
+
+
+class BoardSerializer(serializers.ModelSerializer):
+    industries = serializers.SlugRelatedField(
+        slug_field="code", many=True, queryset=Industry.objects.all(), required=False
+    )
+    department = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.all(), allow_null=True, required=False
+    )
+
+    class Meta:
+        model = Board
+        fields = ["id", "code", "name", "description", "department", "industries", "is_active"]
+
+
+class PlanTermsSerializer(serializers.Serializer):
+    """Plan terms in yuan outside, fen inside."""
+
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    kind = serializers.ChoiceField(PlanKind.choices)
+    period = serializers.ChoiceField(SubscriptionPeriod.choices, required=False, allow_blank=True)
+    price = YuanField(source="price_fen", required=False, help_text='Yuan, e.g. "12.34".')
+    unit_price = YuanField(source="unit_price_fen", required=False, help_text="Yuan per call.")
+    included_calls = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
+    monthly_cap = YuanField(source="monthly_cap_fen", required=False, allow_null=True)
+
+
+class PlanSerializer(PlanTermsSerializer, serializers.ModelSerializer):
+    class Meta:
+        model = PricingPlan
+        fields = [
+            "id",
+            "product",
+            "name",
+            "kind",
+            "period",
+            "price",
+            "unit_price",
+            "included_calls",
+            "monthly_cap",
+            "is_active",
+        ]
+        read_only_fields = ["id", "product", "is_active"]
+
+
+class PlanCreateInputSerializer(PlanTermsSerializer):
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
+
+
+class PlanUpdateInputSerializer(PlanTermsSerializer):
+    kind = serializers.ChoiceField(PlanKind.choices, required=False)
+
+
+class RevisionPlanSerializer(PlanTermsSerializer, serializers.ModelSerializer):
+    class Meta:
+        model = RevisionPlan
+        fields = [
+            "id",
+            "revision",
+            "name",
+            "kind",
+            "period",
+            "price",
+            "unit_price",
+            "included_calls",
+            "monthly_cap",
+        ]
+        read_only_fields = ["id", "revision"]
+
+
+class RevisionPlanCreateInputSerializer(PlanTermsSerializer):
+    revision = serializers.PrimaryKeyRelatedField(queryset=ProductRevision.objects.all())
+
+
+class ProductEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+
+    class Meta:
+        model = ProductEvent
+        fields = ["from_status", "to_status", "reason", "actor", "created_at"]
+
+
+class RevisionEventSerializer(ProductEventSerializer):
+    class Meta(ProductEventSerializer.Meta):
+        model = RevisionEvent
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    reviewer = serializers.CharField(source="reviewer.username", default=None, read_only=True)
+    first_approver = serializers.CharField(
+        source="first_approver.username", default=None, read_only=True
+    )
+    decided_by = serializers.CharField(source="decided_by.username", default=None, read_only=True)
+
+    class Meta:
+        model = ProductReview
+        fields = [
+            "id",
+            "product",
+            "revision",
+            "version",
+            "grade",
+            "required_approvals",
+            "reviewer",
+            "review_started_at",
+            "compliance_checklist",
+            "quality_checklist",
+            "first_approver",
+            "first_approved_at",
+            "verdict",
+            "decided_by",
+            "decided_at",
+            "comments",
+            "created_at",
+        ]
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProductVersion
+        fields = ["number", "listed_at", "content", "plans"]
+
+
+CONTENT_SERIALIZER_FIELDS = [
+    "title",
+    "summary",
+    *MANUAL_SECTIONS,
+    "industry",
+    "board",
+    "source_kind",
+    "grade",
+    "delivery_mode",
+    "volume_bytes",
+    "sample",
+    "tags",
+]
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    """One row of the product list: no manual, no nested plans (kept cheap at scale)."""
+
+    industry = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    board = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    provider_name = serializers.CharField(source="provider.legal_name", read_only=True)
+    provider_region = serializers.CharField(source="provider.region", read_only=True)
+    starting_price = YuanField(source="min_price_fen", read_only=True)
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "title",
+            "summary",
+            "provider",
+            "provider_name",
+            "provider_region",
+            "industry",
+            "board",
+            "source_kind",
+            "grade",
+            "delivery_mode",
+            "volume_bytes",
+            "tags",
+            "version",
+            "status",
+            "registration_number",
+            "listed_at",
+            "starting_price",
+            "suspension_cause",
+            "delisting_requested_at",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class ProductDetailSerializer(ProductSerializer):
+    plans = PlanSerializer(many=True, read_only=True)
+    events = ProductEventSerializer(many=True, read_only=True)
+    reviews = ReviewSerializer(many=True, read_only=True)
+    versions = VersionSerializer(many=True, read_only=True)
+
+    class Meta(ProductSerializer.Meta):
+        fields = [
+            *ProductSerializer.Meta.fields,
+            *MANUAL_SECTIONS,
+            "sample",
+            "grant",
+            "delisting_request_reason",
+            "plans",
+            "reviews",
+            "versions",
+            "events",
+        ]
+
+
+class ContentInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    summary = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    manual_data_source = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    manual_content = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    manual_coverage = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    manual_update_frequency = serializers.CharField(
+        required=False, allow_blank=True, max_length=20000
+    )
+    manual_quality = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    manual_usage_restrictions = serializers.CharField(
+        required=False, allow_blank=True, max_length=20000
+    )
+    industry = serializers.SlugRelatedField(
+        slug_field="code", queryset=Industry.objects.filter(is_active=True)
+    )
+    board = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Board.objects.filter(is_active=True),
+        allow_null=True,
+        required=False,
+    )
+    source_kind = serializers.ChoiceField(DataSourceKind.choices, required=False)
+    grade = serializers.ChoiceField(Grade.choices, required=False)
+    delivery_mode = serializers.ChoiceField(DeliveryMode.choices)
+    volume_bytes = serializers.IntegerField(min_value=0, max_value=2**63 - 1, required=False)
+    sample = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    tags = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class ProductCreateInputSerializer(ContentInputSerializer):
+    provider = serializers.PrimaryKeyRelatedField(
+        queryset=Merchant.objects.all(),
+        required=False,
+        help_text="Operators name the provider; a merchant's people create for their own.",
+    )
+    grant = serializers.PrimaryKeyRelatedField(
+        queryset=Grant.objects.all(), required=False, allow_null=True
+    )
+
+
+class ProductUpdateInputSerializer(ProductCreateInputSerializer):
+    provider = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
+
+
+class RevisionSerializer(serializers.ModelSerializer):
+    industry = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    board = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    plans = RevisionPlanSerializer(many=True, read_only=True)
+    events = RevisionEventSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ProductRevision
+        fields = [
+            "id",
+            "product",
+            "number",
+            "status",
+            "change_note",
+            *CONTENT_SERIALIZER_FIELDS,
+            "plans",
+            "events",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class RevisionCreateInputSerializer(serializers.Serializer):
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
+    change_note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+class RevisionUpdateInputSerializer(ContentInputSerializer):
+    change_note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
+
+
+def _checklist_field(items: dict, *, required: bool) -> serializers.DictField:
+    return serializers.DictField(
+        child=serializers.BooleanField(),
+        required=required,
+        help_text="{item: true/false} over: " + ", ".join(items),
+    )
+
+
+class ApproveInputSerializer(serializers.Serializer):
+    compliance_checklist = _checklist_field(COMPLIANCE_CHECKLIST, required=True)
+    quality_checklist = _checklist_field(QUALITY_CHECKLIST, required=True)
+    comments = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+class RejectInputSerializer(serializers.Serializer):
+    comments = serializers.CharField(max_length=5000, help_text="What the merchant must fix.")
+    compliance_checklist = _checklist_field(COMPLIANCE_CHECKLIST, required=False)
+    quality_checklist = _checklist_field(QUALITY_CHECKLIST, required=False)

@@ -1,0 +1,438 @@
+from django.db.models import Prefetch
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.response import Response
+
+from core.api import ReasonInputSerializer, ScopedViewSetMixin
+from core.exceptions import BusinessRuleViolation
+from core.permissions import IsOperator
+from core.scoping import is_operator, merchant_id_of
+from products import services
+from products.api.serializers import (
+    ApproveInputSerializer,
+    BoardSerializer,
+    IndustrySerializer,
+    PlanCreateInputSerializer,
+    PlanSerializer,
+    PlanUpdateInputSerializer,
+    ProductCreateInputSerializer,
+    ProductDetailSerializer,
+    ProductSerializer,
+    ProductUpdateInputSerializer,
+    RejectInputSerializer,
+    ReviewSerializer,
+    RevisionCreateInputSerializer,
+    RevisionPlanCreateInputSerializer,
+    RevisionPlanSerializer,
+    RevisionSerializer,
+    RevisionUpdateInputSerializer,
+)
+from products.filters import ProductFilter, ReviewFilter, RevisionFilter
+from products.models import (
+    Board,
+    Industry,
+    PricingPlan,
+    Product,
+    ProductEvent,
+    ProductReview,
+    ProductRevision,
+    RevisionPlan,
+)
+
+
+class OperatorActionsMixin:
+    def check_operator(self, request):
+        if not IsOperator().has_permission(request, self):
+            self.permission_denied(request, message=IsOperator.message)
+
+
+class ReferenceDataViewSet(
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Operators edit; everyone with a role reads. No deletion: products point at these,
+    so an industry or board is closed (is_active=false) instead."""
+
+    lookup_field = "code"
+    search_fields = ["code", "name"]
+    ordering_fields = ["code", "name"]
+    ordering = ["code"]
+    pagination_class = None
+
+
+class IndustryViewSet(ReferenceDataViewSet):
+    """Industries (transport, weather, finance, ...), kept as data operators edit."""
+
+    queryset = Industry.objects.all()
+    serializer_class = IndustrySerializer
+    filterset_fields = ["is_active"]
+
+
+class BoardViewSet(ReferenceDataViewSet):
+    """交易专板 trading boards, each run with one partner department."""
+
+    queryset = Board.objects.select_related("department").prefetch_related("industries")
+    serializer_class = BoardSerializer
+    filterset_fields = ["is_active", "department"]
+
+
+class NullsLastOrderingFilter(OrderingFilter):
+    """Ordering by a column that may be empty keeps only rows that have it.
+
+    Cursor pagination needs a value in every row of its ordering column;
+    ordering by first-listed date or starting price therefore lists the
+    products that have one (listed ones, ones with a plan on sale).
+    """
+
+    nullable = {"listed_at", "min_price_fen"}
+
+    def filter_queryset(self, request, queryset, view):
+        ordering = self.get_ordering(request, queryset, view) or []
+        for field in ordering:
+            if field.lstrip("-") in self.nullable:
+                queryset = queryset.filter(**{f"{field.lstrip('-')}__isnull": False})
+        return super().filter_queryset(request, queryset, view)
+
+
+class ProductViewSet(
+    OperatorActionsMixin,
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """数据产品 data products: operators review and list; a merchant sees its own only."""
+
+    queryset = Product.objects.select_related("provider", "industry", "board")
+    filterset_class = ProductFilter
+    search_fields = ["title", "summary", "tags"]
+    ordering_fields = ["created_at", "updated_at", "listed_at", "title", "min_price_fen"]
+    ordering = ["-created_at"]
+
+    filter_backends = [DjangoFilterBackend, SearchFilter, NullsLastOrderingFilter]
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return ProductSerializer
+        return ProductDetailSerializer
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action != "list":
+            queryset = queryset.prefetch_related(
+                Prefetch("plans", queryset=PricingPlan.objects.order_by("-is_active", "id")),
+                Prefetch("events", queryset=ProductEvent.objects.select_related("actor")),
+                Prefetch(
+                    "reviews",
+                    queryset=ProductReview.objects.select_related(
+                        "reviewer", "first_approver", "decided_by"
+                    ),
+                ),
+                "versions",
+            )
+        return queryset
+
+    def _detail(self, product, code=status.HTTP_200_OK):
+        product = self.get_queryset().get(pk=product.pk)
+        return Response(ProductDetailSerializer(product).data, status=code)
+
+    @extend_schema(request=ProductCreateInputSerializer, responses={201: ProductDetailSerializer})
+    def create(self, request):
+        """Create a draft. A merchant's people create for their merchant; operators name one."""
+        data = ProductCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        provider = fields.pop("provider", None)
+        if not is_operator(request.user):
+            if provider is not None and provider.pk != merchant_id_of(request.user):
+                raise BusinessRuleViolation(
+                    "you create products for your own merchant only", field="provider"
+                )
+            provider = request.user.merchant
+        elif provider is None:
+            raise BusinessRuleViolation("name the provider merchant", field="provider")
+        product = services.product_create(actor=request.user, provider=provider, **fields)
+        return self._detail(product, status.HTTP_201_CREATED)
+
+    @extend_schema(request=ProductUpdateInputSerializer, responses=ProductDetailSerializer)
+    def partial_update(self, request, pk=None):
+        """Edit a draft. A listed product changes through /product-revisions/ instead."""
+        product = self.get_object()
+        data = ProductUpdateInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        product = services.product_update(
+            actor=request.user, product=product, **data.validated_data
+        )
+        return self._detail(product)
+
+    @extend_schema(request=None, responses=ProductDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        """draft -> submitted (the provider). Core-grade data is refused."""
+        product = services.product_submit(actor=request.user, product=self.get_object())
+        return self._detail(product)
+
+    @extend_schema(request=ReasonInputSerializer, responses=ProductDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """submitted -> draft (the provider takes the submission back)."""
+        product = self.get_object()
+        reason = str(request.data.get("reason", ""))[:2000] if hasattr(request.data, "get") else ""
+        product = services.product_withdraw(actor=request.user, product=product, reason=reason)
+        return self._detail(product)
+
+    @extend_schema(request=None, responses=ProductDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="start-review", url_name="start-review")
+    def start_review(self, request, pk=None):
+        """submitted -> in review (operators)."""
+        self.check_operator(request)
+        product = services.product_start_review(actor=request.user, product=self.get_object())
+        return self._detail(product)
+
+    @extend_schema(request=ApproveInputSerializer, responses=ProductDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """in review -> listed, every checklist item ticked. Important grade: two operators."""
+        self.check_operator(request)
+        product = self.get_object()
+        data = ApproveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        product = services.product_approve(
+            actor=request.user, product=product, **data.validated_data
+        )
+        return self._detail(product)
+
+    @extend_schema(request=RejectInputSerializer, responses=ProductDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """in review -> draft, with comments for the merchant (operators)."""
+        self.check_operator(request)
+        product = self.get_object()
+        data = RejectInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        product = services.product_reject(
+            actor=request.user, product=product, **data.validated_data
+        )
+        return self._detail(product)
+
+    def _reasoned(self, request, service):
+        self.check_operator(request)
+        product = self.get_object()
+        data = ReasonInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        product = service(actor=request.user, product=product, **data.validated_data)
+        return self._detail(product)
+
+    @extend_schema(request=ReasonInputSerializer, responses=ProductDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def suspend(self, request, pk=None):
+        """listed -> suspended (operators), with a reason."""
+        return self._reasoned(request, services.product_suspend)
+
+    @extend_schema(request=ReasonInputSerializer, responses=ProductDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def reinstate(self, request, pk=None):
+        """suspended -> listed (operators), only for a suspension operators imposed."""
+        return self._reasoned(request, services.product_reinstate_by_operator)
+
+    @extend_schema(request=ReasonInputSerializer, responses=ProductDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def delist(self, request, pk=None):
+        """listed or suspended -> delisted (operators), final, with a reason."""
+        return self._reasoned(request, services.product_delist)
+
+    @extend_schema(request=ReasonInputSerializer, responses=ProductDetailSerializer)
+    @action(
+        detail=True, methods=["post"], url_path="request-delisting", url_name="request-delisting"
+    )
+    def request_delisting(self, request, pk=None):
+        """The provider asks the operators to delist the product."""
+        product = self.get_object()
+        data = ReasonInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        product = services.product_request_delisting(
+            actor=request.user, product=product, **data.validated_data
+        )
+        return self._detail(product)
+
+
+class PlanViewSet(
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Pricing plans in yuan. Drafts' plans are edited here; listed ones only switch off."""
+
+    queryset = PricingPlan.objects.select_related("product")
+    serializer_class = PlanSerializer
+    filterset_fields = ["product", "kind", "is_active"]
+    ordering_fields = ["created_at"]
+
+    @extend_schema(request=PlanCreateInputSerializer, responses={201: PlanSerializer})
+    def create(self, request):
+        data = PlanCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        terms = dict(data.validated_data)
+        product = terms.pop("product")
+        if not (is_operator(request.user) or product.provider_id == merchant_id_of(request.user)):
+            raise BusinessRuleViolation("no such product", field="product")
+        plan = services.plan_create(actor=request.user, product=product, **terms)
+        return Response(PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PlanUpdateInputSerializer, responses=PlanSerializer)
+    def partial_update(self, request, pk=None):
+        plan = self.get_object()
+        data = PlanUpdateInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        plan = services.plan_update(actor=request.user, plan=plan, **data.validated_data)
+        return Response(PlanSerializer(plan).data)
+
+    def destroy(self, request, pk=None):
+        services.plan_delete(actor=request.user, plan=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ReviewViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Listing reviews, one per submission: checklists, verdict and the reviewer's comments."""
+
+    queryset = ProductReview.objects.select_related("reviewer", "first_approver", "decided_by")
+    serializer_class = ReviewSerializer
+    filterset_class = ReviewFilter
+    ordering_fields = ["created_at"]
+
+
+class RevisionViewSet(
+    OperatorActionsMixin,
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """New versions of listed products, reviewed while the listed version keeps selling."""
+
+    queryset = ProductRevision.objects.select_related("industry", "board").prefetch_related(
+        "plans", "events__actor"
+    )
+    serializer_class = RevisionSerializer
+    filterset_class = RevisionFilter
+    ordering_fields = ["created_at"]
+
+    def _out(self, revision, code=status.HTTP_200_OK):
+        return Response(
+            RevisionSerializer(self.get_queryset().get(pk=revision.pk)).data, status=code
+        )
+
+    @extend_schema(request=RevisionCreateInputSerializer, responses={201: RevisionSerializer})
+    def create(self, request):
+        """Open a new version of a listed product (or get the one already open)."""
+        data = RevisionCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        product = data.validated_data["product"]
+        if not (is_operator(request.user) or product.provider_id == merchant_id_of(request.user)):
+            raise BusinessRuleViolation("no such product", field="product")
+        revision = services.revision_open(
+            actor=request.user,
+            product=product,
+            change_note=data.validated_data.get("change_note", ""),
+        )
+        return self._out(revision, status.HTTP_201_CREATED)
+
+    @extend_schema(request=RevisionUpdateInputSerializer, responses=RevisionSerializer)
+    def partial_update(self, request, pk=None):
+        revision = self.get_object()
+        data = RevisionUpdateInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        fields = {k: v for k, v in data.validated_data.items() if k not in ("grant", "provider")}
+        revision = services.revision_update(actor=request.user, revision=revision, **fields)
+        return self._out(revision)
+
+    @extend_schema(request=None, responses=RevisionSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        return self._out(services.revision_submit(actor=request.user, revision=self.get_object()))
+
+    @extend_schema(request=None, responses=RevisionSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        return self._out(services.revision_withdraw(actor=request.user, revision=self.get_object()))
+
+    @extend_schema(request=None, responses=RevisionSerializer)
+    @action(detail=True, methods=["post"], url_path="start-review", url_name="start-review")
+    def start_review(self, request, pk=None):
+        self.check_operator(request)
+        return self._out(
+            services.revision_start_review(actor=request.user, revision=self.get_object())
+        )
+
+    @extend_schema(request=ApproveInputSerializer, responses=RevisionSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        self.check_operator(request)
+        revision = self.get_object()
+        data = ApproveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._out(
+            services.revision_approve(actor=request.user, revision=revision, **data.validated_data)
+        )
+
+    @extend_schema(request=RejectInputSerializer, responses=RevisionSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        self.check_operator(request)
+        revision = self.get_object()
+        data = RejectInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._out(
+            services.revision_reject(actor=request.user, revision=revision, **data.validated_data)
+        )
+
+
+class RevisionPlanViewSet(
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The plans a draft revision proposes (yuan); they go on sale when it is approved."""
+
+    queryset = RevisionPlan.objects.select_related("revision__product")
+    serializer_class = RevisionPlanSerializer
+    filterset_fields = ["revision"]
+    ordering = ["id"]
+    ordering_fields = ["id"]
+
+    @extend_schema(
+        request=RevisionPlanCreateInputSerializer, responses={201: RevisionPlanSerializer}
+    )
+    def create(self, request):
+        data = RevisionPlanCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        terms = dict(data.validated_data)
+        revision = terms.pop("revision")
+        if not (
+            is_operator(request.user)
+            or revision.product.provider_id == merchant_id_of(request.user)
+        ):
+            raise BusinessRuleViolation("no such revision", field="revision")
+        plan = services.revision_plan_create(actor=request.user, revision=revision, **terms)
+        return Response(RevisionPlanSerializer(plan).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PlanUpdateInputSerializer, responses=RevisionPlanSerializer)
+    def partial_update(self, request, pk=None):
+        plan = self.get_object()
+        data = PlanUpdateInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        plan = services.revision_plan_update(actor=request.user, plan=plan, **data.validated_data)
+        return Response(RevisionPlanSerializer(plan).data)
+
+    def destroy(self, request, pk=None):
+        services.revision_plan_delete(actor=request.user, plan=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
