@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.money import fen_to_yuan
-from products.choices import DataSourceKind, DeliveryMode
+from products.choices import DataSourceKind, DeliveryMode, PlanKind
 from publicdata.choices import AssessmentVerdict, GrantStatus, ScenarioPurpose, ScenarioStatus
 
 Problem = tuple[str, str]
@@ -109,10 +109,12 @@ def _is_free_scenario_product(product) -> bool:
 
 def _plan_problems(plan, *, ceiling_fen: int | None, free: bool) -> list[Problem]:
     problems: list[Problem] = []
-    label = plan.name or plan.get_kind_display()
+    # Plans on sale and plans in a pending revision share these terms (PlanTerms).
+    kind = getattr(plan, "kind", "")
+    label = getattr(plan, "name", "") or (PlanKind(kind).label if kind in PlanKind.values else "")
     prices = {
-        "price_fen": plan.price_fen or 0,
-        "unit_price_fen": plan.unit_price_fen or 0,
+        "price_fen": getattr(plan, "price_fen", 0) or 0,
+        "unit_price_fen": getattr(plan, "unit_price_fen", 0) or 0,
     }
     if free:
         for field, amount in prices.items():
