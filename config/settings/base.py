@@ -214,6 +214,27 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "marketplace.tasks.idempotency_keys_purge_task",
         "schedule": crontab(hour=4, minute=40),
     },
+    # Oversight: an audit sweep every hour (it seals new history first).
+    "oversight-audit": {
+        "task": "oversight.tasks.audit_run_task",
+        "schedule": crontab(minute=17),
+    },
+    # Once a night the sweep re-hashes the whole sealed history, not a rolling share.
+    "oversight-audit-full-chain": {
+        "task": "oversight.tasks.audit_run_task",
+        "schedule": crontab(hour=3, minute=47),
+        "kwargs": {"full_chain_verify": True},
+    },
+    # Seal the hash chain over new events and journal entries every few minutes.
+    "oversight-chain-seal": {
+        "task": "oversight.tasks.chain_seal_task",
+        "schedule": crontab(minute="*/5"),
+    },
+    # Refresh the statistics snapshot the stats endpoint and dashboard read.
+    "oversight-stats-refresh": {
+        "task": "oversight.tasks.stats_refresh_task",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 LOGGING = {

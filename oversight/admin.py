@@ -1,0 +1,172 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from core.admin import EventInline, ScopedAdmin
+from core.exceptions import BusinessRuleViolation, InvalidTransition
+from core.money import fen_to_yuan
+from core.scoping import is_operator
+from oversight.charts import bar_chart, column_chart
+from oversight.choices import FINDING_UNRESOLVED, Severity
+from oversight.models import AuditFinding, AuditFindingEvent, AuditRun, ChainSeal, StatsSnapshot
+from oversight.services.audit import finding_acknowledge, finding_resolve
+from oversight.services.stats import stats_latest, stats_refresh
+
+
+class ReadOnlyOperatorAdmin(ScopedAdmin):
+    """Operator-only records the audit writes; people read them and act through actions."""
+
+    operator_can_add = False
+    operator_can_change = False
+
+
+class ReasonActionForm(ActionForm):
+    reason = forms.CharField(label=_("reason"), required=False, max_length=2000)
+
+
+class AuditFindingEventInline(EventInline):
+    model = AuditFindingEvent
+
+
+@admin.register(AuditFinding)
+class AuditFindingAdmin(ReadOnlyOperatorAdmin):
+    action_form = ReasonActionForm
+    list_display = ("summary", "kind", "severity", "status", "first_seen_at", "last_seen_at")
+    list_filter = ("status", "severity", "kind")
+    search_fields = ("summary", "fingerprint")
+    date_hierarchy = "last_seen_at"
+    readonly_fields = (
+        "kind", "severity", "status", "fingerprint", "summary", "details", "content_type",
+        "object_id", "objects_concerned", "first_seen_at", "last_seen_at", "first_run",
+        "last_run", "times_seen", "acknowledged_by", "acknowledged_at", "resolved_by",
+        "resolved_at", "resolution",
+    )  # fmt: skip
+    inlines = [AuditFindingEventInline]
+    actions = ["acknowledge", "resolve"]
+
+    def _act(self, request, queryset, service, *, needs_reason: bool):
+        reason = (request.POST.get("reason") or "").strip()
+        if needs_reason and not reason:
+            self.message_user(request, _("Give a reason for this action."), messages.ERROR)
+            return
+        done = 0
+        for finding in queryset.order_by("pk"):
+            try:
+                service(actor=request.user, finding=finding, reason=reason)
+                done += 1
+            except (InvalidTransition, BusinessRuleViolation) as exc:
+                self.message_user(request, f"{finding}: {exc}", messages.WARNING)
+        if done:
+            self.message_user(request, _("%(count)d finding(s) updated.") % {"count": done})
+
+    @admin.action(description=_("Acknowledge the selected findings"))
+    def acknowledge(self, request, queryset):
+        self._act(request, queryset, finding_acknowledge, needs_reason=False)
+
+    @admin.action(description=_("Resolve the selected findings (give the reason)"))
+    def resolve(self, request, queryset):
+        self._act(request, queryset, finding_resolve, needs_reason=True)
+
+
+@admin.register(AuditRun)
+class AuditRunAdmin(ReadOnlyOperatorAdmin):
+    list_display = ("id", "trigger", "status", "created_at", "finished_at", "new_findings")
+    list_filter = ("status", "trigger")
+    readonly_fields = (
+        "trigger", "requested_by", "status", "full_chain_verify", "created_at", "started_at",
+        "finished_at", "counts", "new_findings", "updated_findings", "seals_verified",
+        "chain_head_sequence", "chain_head_digest", "error",
+    )  # fmt: skip
+
+
+@admin.register(ChainSeal)
+class ChainSealAdmin(ReadOnlyOperatorAdmin):
+    list_display = ("sequence", "table", "first_id", "last_id", "row_count", "sealed_at")
+    list_filter = ("table",)
+    search_fields = ("digest", "merkle_root")
+    readonly_fields = (
+        "sequence", "table", "first_id", "last_id", "row_count", "merkle_root",
+        "previous_digest", "digest", "sealed_at", "verified_at",
+    )  # fmt: skip
+
+
+def _yuan_whole(fen: float) -> str:
+    return f"¥{int(fen) // 100:,}"
+
+
+def _bytes(value: float) -> str:
+    value = int(value)
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if value < 1024 or unit == "PB":
+            return f"{value:,} {unit}"
+        value //= 1024
+    return str(value)
+
+
+def dashboard_context(snapshot: StatsSnapshot) -> dict:
+    """What the dashboard shows: the snapshot's figures, three charts, open findings."""
+    doc = snapshot.document
+    turnover = doc["turnover"]
+    products = doc["products"]
+    merchants = doc["merchants"]
+    volume = doc["data_volume"]
+
+    def board_label(row):
+        return row["name"] or str(_("(no board)"))
+
+    open_findings = dict(
+        AuditFinding.objects.filter(status__in=FINDING_UNRESOLVED)
+        .values("severity")
+        .annotate(n=Count("id"))
+        .values_list("severity", "n")
+    )
+    return {
+        "snapshot": snapshot,
+        "doc": doc,
+        "cumulative_yuan": fen_to_yuan(turnover["cumulative_fen"]),
+        "turnover_chart": column_chart(
+            [(m["month"], m["turnover_fen"]) for m in turnover["by_month"][-24:]],
+            title=str(_("Turnover by month (yuan)")),
+            value_label=_yuan_whole,
+        ),
+        "board_chart": bar_chart(
+            [(board_label(b), b["count"]) for b in products["by_board"]],
+            title=str(_("Listed products per board")),
+        ),
+        "region_chart": bar_chart(
+            [(r["name"], r["count"]) for r in merchants["by_region"]],
+            title=str(_("Merchants per region")),
+        ),
+        "volume_rows": [(board_label(b), _bytes(b["bytes"])) for b in volume["by_board"]],
+        "turnover_board_rows": [
+            (board_label(b), fen_to_yuan(b["turnover_fen"]), b["orders"])
+            for b in turnover["by_board"]
+        ],
+        "turnover_region_rows": [
+            (r["name"], fen_to_yuan(r["turnover_fen"])) for r in turnover["by_region"]
+        ],
+        "open_findings": [(s.label, open_findings.get(s.value, 0)) for s in Severity],
+        "findings_url": reverse("admin:oversight_auditfinding_changelist") + "?status__exact=open",
+    }
+
+
+@admin.register(StatsSnapshot)
+class StatsSnapshotAdmin(ReadOnlyOperatorAdmin):
+    """Listed in the admin index as the statistics dashboard; opens the dashboard page."""
+
+    def changelist_view(self, request, extra_context=None):
+        if not is_operator(request.user):
+            raise PermissionDenied
+        snapshot = stats_latest() or stats_refresh()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Exchange statistics"),
+            "opts": self.model._meta,
+            **dashboard_context(snapshot),
+        }
+        return TemplateResponse(request, "admin/oversight/dashboard.html", context)

@@ -1,0 +1,1 @@
+"""Oversight's writes: audit sweeps and findings, the hash chain, statistics, disclosure."""

@@ -1,0 +1,253 @@
+"""Audit sweeps and the findings they leave for operators."""
+
+import datetime as dt
+import logging
+from collections import Counter
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from core.exceptions import BusinessRuleViolation
+from core.transitions import lock_one, transition
+from oversight.choices import (
+    FINDING_TRANSITIONS,
+    FINDING_UNRESOLVED,
+    KIND_SEVERITY,
+    AuditRunStatus,
+    AuditTrigger,
+    FindingStatus,
+)
+from oversight.conf import setting
+from oversight.models import AuditFinding, AuditFindingEvent, AuditRun
+from oversight.services.chain import chain_head, chain_seal, chain_verify
+from oversight.services.checks import CHECKS
+from oversight.services.problems import Problem
+
+logger = logging.getLogger(__name__)
+
+# Fingerprints are looked up in chunks so a sweep with many findings stays
+# within the database's parameter limits.
+LOOKUP_CHUNK = 500
+
+
+@transaction.atomic
+def audit_run_request(*, actor, full_chain_verify: bool = False) -> AuditRun:
+    """Queue an audit sweep started by an operator; the worker runs it after commit."""
+    run = AuditRun.objects.create(
+        trigger=AuditTrigger.OPERATOR,
+        requested_by=actor if getattr(actor, "pk", None) else None,
+        full_chain_verify=full_chain_verify,
+    )
+    from oversight.tasks import audit_run_task
+
+    transaction.on_commit(lambda: audit_run_task.delay(run_id=run.pk))
+    return run
+
+
+def _fail_stale_runs() -> None:
+    """A run left `running` by a killed worker would block every later run; close it."""
+    stale = timezone.now() - dt.timedelta(minutes=setting("EXCHANGE_AUDIT_STALE_MINUTES"))
+    AuditRun.objects.filter(status=AuditRunStatus.RUNNING, started_at__lt=stale).update(
+        status=AuditRunStatus.FAILED,
+        finished_at=timezone.now(),
+        error="no progress: taken as crashed",
+    )
+
+
+def _run_checks() -> tuple[list[Problem], dict[str, str]]:
+    """Every check against one consistent picture of the data where the database allows.
+
+    On PostgreSQL, outside an enclosing transaction, the checks share one
+    REPEATABLE READ snapshot, so a payment committing mid-sweep cannot make
+    escrow and orders disagree for a moment and raise a false finding.
+    """
+    problems: list[Problem] = []
+    errors: dict[str, str] = {}
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and outermost:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        for name, check in CHECKS.items():
+            try:
+                with transaction.atomic():
+                    problems += check()
+            except Exception as exc:  # one broken check must not hide the others
+                logger.exception("audit check %s failed", name)
+                errors[name] = f"{type(exc).__name__}: {exc}"[:500]
+    return problems, errors
+
+
+def _content_type_id(label: str) -> int | None:
+    app_label, _, model = label.partition(".")
+    try:
+        return ContentType.objects.get_by_natural_key(app_label, model).pk
+    except ContentType.DoesNotExist:
+        return None
+
+
+def _record(run: AuditRun, problems: list[Problem]) -> tuple[int, int]:
+    """Open a finding per new problem; update the unresolved finding of a known one.
+
+    Returns (new, updated). Set-based: one lookup per chunk of fingerprints,
+    one bulk insert and one bulk update.
+    """
+    now = timezone.now()
+    unique = {p.fingerprint: p for p in problems}
+    fingerprints = list(unique)
+    existing: dict[str, AuditFinding] = {}
+    for i in range(0, len(fingerprints), LOOKUP_CHUNK):
+        for finding in AuditFinding.objects.filter(
+            status__in=FINDING_UNRESOLVED, fingerprint__in=fingerprints[i : i + LOOKUP_CHUNK]
+        ):
+            existing[finding.fingerprint] = finding
+    updated = []
+    created = []
+    for fingerprint, problem in unique.items():
+        finding = existing.get(fingerprint)
+        if finding is not None:
+            finding.last_seen_at = now
+            finding.last_run = run
+            finding.times_seen += 1
+            finding.summary = problem.summary[:500]
+            finding.details = problem.details
+            finding.objects_concerned = problem.objects
+            updated.append(finding)
+            continue
+        main = problem.objects[0] if problem.objects else None
+        created.append(
+            AuditFinding(
+                kind=problem.kind,
+                severity=problem.severity or KIND_SEVERITY[problem.kind],
+                fingerprint=fingerprint,
+                summary=problem.summary[:500],
+                details=problem.details,
+                content_type_id=_content_type_id(main["model"]) if main else None,
+                object_id=main["id"] if main else None,
+                objects_concerned=problem.objects,
+                first_seen_at=now,
+                last_seen_at=now,
+                first_run=run,
+                last_run=run,
+            )
+        )
+    AuditFinding.objects.bulk_update(
+        updated,
+        ["last_seen_at", "last_run", "times_seen", "summary", "details", "objects_concerned"],
+        batch_size=LOOKUP_CHUNK,
+    )
+    AuditFinding.objects.bulk_create(created, batch_size=LOOKUP_CHUNK)
+    AuditFindingEvent.objects.bulk_create(
+        [
+            AuditFindingEvent(
+                subject=finding,
+                from_status="",
+                to_status=FindingStatus.OPEN,
+                reason=f"found by audit #{run.pk}",
+            )
+            for finding in created
+        ],
+        batch_size=LOOKUP_CHUNK,
+    )
+    return len(created), len(updated)
+
+
+def audit_run_execute(
+    *, run_id: int | None = None, full_chain_verify: bool = False
+) -> AuditRun | None:
+    """Run one audit sweep: seal new history, run every check, verify the chain,
+    record findings. Returns the run, or None if another sweep is running.
+
+    Invariant: the sweep only reads the exchange's data; it writes findings,
+    seals and its own run row, never a repair. Idempotent by its run row: a
+    run already started or finished is not started again.
+    """
+    _fail_stale_runs()
+    if run_id is None:
+        run = AuditRun.objects.create(
+            trigger=AuditTrigger.SCHEDULE, full_chain_verify=full_chain_verify
+        )
+        run_id = run.pk
+    try:
+        with transaction.atomic():
+            started = AuditRun.objects.filter(pk=run_id, status=AuditRunStatus.QUEUED).update(
+                status=AuditRunStatus.RUNNING, started_at=timezone.now()
+            )
+    except IntegrityError:
+        logger.info("audit #%s left queued: another sweep is running", run_id)
+        return None
+    run = AuditRun.objects.get(pk=run_id)
+    if not started:
+        return run
+    try:
+        chain_seal()
+        problems, errors = _run_checks()
+        chain_problems, verified = chain_verify(full=run.full_chain_verify)
+        problems += chain_problems
+        with transaction.atomic():
+            new, seen_again = _record(run, problems)
+            head = chain_head()
+            run.counts = dict(
+                Counter(p.kind for p in {p.fingerprint: p for p in problems}.values())
+            )
+            run.new_findings = new
+            run.updated_findings = seen_again
+            run.seals_verified = verified
+            run.chain_head_sequence = head.sequence if head else None
+            run.chain_head_digest = head.digest if head else ""
+            run.error = "; ".join(f"{name}: {msg}" for name, msg in errors.items())
+            run.status = AuditRunStatus.FINISHED
+            run.finished_at = timezone.now()
+            run.save()
+    except Exception as exc:
+        AuditRun.objects.filter(pk=run.pk).update(
+            status=AuditRunStatus.FAILED,
+            finished_at=timezone.now(),
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+        )
+        raise
+    return run
+
+
+def _finding_move(*, actor, finding: AuditFinding, to: str, reason: str, changes: dict):
+    finding = lock_one(AuditFinding, finding.pk)
+    transition(
+        finding,
+        to=to,
+        actor=actor,
+        transitions=FINDING_TRANSITIONS,
+        reason=reason,
+        changes=changes if finding.status != to else None,
+    )
+    return finding
+
+
+@transaction.atomic
+def finding_acknowledge(*, actor, finding: AuditFinding, reason: str = "") -> AuditFinding:
+    """open -> acknowledged: an operator has seen the finding and is on it."""
+    return _finding_move(
+        actor=actor,
+        finding=finding,
+        to=FindingStatus.ACKNOWLEDGED,
+        reason=reason,
+        changes={"acknowledged_by": actor, "acknowledged_at": timezone.now()},
+    )
+
+
+@transaction.atomic
+def finding_resolve(*, actor, finding: AuditFinding, reason: str) -> AuditFinding:
+    """open/acknowledged -> resolved, saying why (the fix, or why it is no problem).
+
+    A problem still present at the next sweep opens a new finding: resolving
+    records a decision, it does not silence the audit.
+    """
+    if not (reason or "").strip():
+        raise BusinessRuleViolation("say why the finding is resolved", field="reason")
+    return _finding_move(
+        actor=actor,
+        finding=finding,
+        to=FindingStatus.RESOLVED,
+        reason=reason,
+        changes={"resolved_by": actor, "resolved_at": timezone.now(), "resolution": reason},
+    )

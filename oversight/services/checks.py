@@ -1,0 +1,490 @@
+"""The audit's checks. Each is a few set-based queries returning the problems it sees.
+
+No check loops over all rows in Python: the database aggregates, and Python
+only turns the (normally empty) list of offending rows into Problems. No check
+writes anything: the audit reports, people repair.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+
+from django.db import connection
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce, Replace
+from django.utils import timezone
+
+from accounts.models import Merchant, User
+from marketplace.choices import OrderStatus
+from marketplace.models import Order
+from oversight.choices import ORDER_STATE_LIMITS, FindingKind
+from oversight.conf import setting
+from oversight.services.problems import Problem, ref
+from products.choices import DataSourceKind, PlanKind, ProductStatus
+from products.models import Product
+from publicdata.models import Grant, Scenario
+from settlements.choices import AccountKind, EntryPurpose
+from settlements.models import JournalEntry, LedgerAccount, Posting
+
+# Money sits in escrow from payment until clearing takes it out.
+ESCROW_HELD_STATUSES = (OrderStatus.PAID, OrderStatus.DELIVERED, OrderStatus.ACCEPTED)
+CLEARED_STATUSES = (OrderStatus.CLEARED, OrderStatus.SETTLED)
+# Plans whose amount is price x quantity; metered orders are billed by usage.
+PRICED_PLAN_KINDS = (PlanKind.ONE_OFF, PlanKind.SUBSCRIPTION, PlanKind.FREE)
+# Where the contract snapshot keeps the plan's price (yuan string, see
+# marketplace.services.orders.contract_snapshot).
+CONTRACT_PRICE_PATH = "contract__plan__price"
+
+
+def check_entries_balance() -> list[Problem]:
+    """Every journal entry's postings sum to zero, and it has at least two lines."""
+    rows = (
+        JournalEntry.objects.annotate(
+            total=Coalesce(Sum("postings__amount_fen"), Value(0), output_field=BigIntegerField()),
+            lines=Count("postings"),
+        )
+        .filter(~Q(total=0) | Q(lines__lt=2))
+        .values_list("id", "idempotency_key", "total", "lines")
+    )
+    return [
+        Problem(
+            kind=FindingKind.ENTRY_UNBALANCED,
+            fingerprint=f"entry_unbalanced:entry:{entry_id}",
+            summary=f"journal entry {key} sums to {total} fen over {lines} posting(s)",
+            objects=[ref(JournalEntry, entry_id)],
+            details={"idempotency_key": key, "sum_fen": total, "postings": lines},
+        )
+        for entry_id, key, total, lines in rows
+    ]
+
+
+def check_ledger_balance() -> list[Problem]:
+    """All postings together, and all running balances together, sum to zero."""
+    postings = Posting.objects.aggregate(s=Sum("amount_fen"))["s"] or 0
+    balances = LedgerAccount.objects.aggregate(s=Sum("balance_fen"))["s"] or 0
+    if postings == 0 and balances == 0:
+        return []
+    return [
+        Problem(
+            kind=FindingKind.LEDGER_UNBALANCED,
+            fingerprint="ledger_unbalanced:ledger",
+            summary=f"the ledger sums to {postings} fen (balances: {balances} fen)",
+            details={"postings_sum_fen": postings, "balances_sum_fen": balances},
+        )
+    ]
+
+
+def check_account_balances() -> list[Problem]:
+    """Each account's running balance equals the sum of its postings."""
+    posted = (
+        Posting.objects.filter(account_id=OuterRef("pk"))
+        .values("account_id")
+        .annotate(s=Sum("amount_fen"))
+        .values("s")
+    )
+    rows = (
+        LedgerAccount.objects.annotate(
+            posted=Coalesce(Subquery(posted), Value(0), output_field=BigIntegerField())
+        )
+        .exclude(balance_fen=F("posted"))
+        .values_list("id", "kind", "merchant_id", "department_id", "balance_fen", "posted")
+    )
+    problems = []
+    for account_id, kind, merchant_id, department_id, balance, total in rows:
+        objects = [ref(LedgerAccount, account_id)]
+        if merchant_id:
+            objects.append(ref(Merchant, merchant_id))
+        problems.append(
+            Problem(
+                kind=FindingKind.BALANCE_MISMATCH,
+                fingerprint=f"balance_mismatch:account:{account_id}",
+                summary=(
+                    f"account #{account_id} ({kind}) shows {balance} fen "
+                    f"but its postings sum to {total} fen"
+                ),
+                objects=objects,
+                details={
+                    "account_kind": kind,
+                    "merchant_id": merchant_id,
+                    "department_id": department_id,
+                    "balance_fen": balance,
+                    "postings_sum_fen": total,
+                },
+            )
+        )
+    return problems
+
+
+def _escrow_problem(merchant_id: int, account_id: int | None, balance: int, expected: int):
+    objects = [ref(Merchant, merchant_id)]
+    if account_id:
+        objects.append(ref(LedgerAccount, account_id))
+    return Problem(
+        kind=FindingKind.ESCROW_MISMATCH,
+        fingerprint=f"escrow_mismatch:merchant:{merchant_id}",
+        summary=(
+            f"merchant #{merchant_id} has {balance} fen in escrow but {expected} fen "
+            "of paid, uncleared orders"
+        ),
+        objects=objects,
+        details={"escrow_balance_fen": balance, "open_orders_fen": expected},
+    )
+
+
+def check_escrow() -> list[Problem]:
+    """A buyer's escrow balance equals amount - refunded over its paid, uncleared orders."""
+    held = Order.objects.filter(status__in=ESCROW_HELD_STATUSES)
+    expected = (
+        held.filter(buyer_id=OuterRef("merchant_id"))
+        .values("buyer_id")
+        .annotate(s=Sum(F("amount_fen") - F("refunded_fen")))
+        .values("s")
+    )
+    escrow = LedgerAccount.objects.filter(kind=AccountKind.MERCHANT_ESCROW)
+    rows = (
+        escrow.annotate(
+            expected=Coalesce(Subquery(expected), Value(0), output_field=BigIntegerField())
+        )
+        .exclude(balance_fen=F("expected"))
+        .values_list("merchant_id", "id", "balance_fen", "expected")
+    )
+    problems = [_escrow_problem(*row) for row in rows]
+    # Buyers with money owed in escrow but no escrow account at all.
+    orphans = (
+        held.exclude(buyer_id__in=escrow.values("merchant_id"))
+        .values("buyer_id")
+        .annotate(s=Sum(F("amount_fen") - F("refunded_fen")))
+        .exclude(s=0)
+        .values_list("buyer_id", "s")
+    )
+    problems += [_escrow_problem(buyer_id, None, 0, total) for buyer_id, total in orphans]
+    return problems
+
+
+def check_clearing_postings() -> list[Problem]:
+    """A cleared or settled order has exactly one (unreversed) clearing entry, which takes
+    amount - refunded out of escrow (none when nothing is left to clear, as clearing
+    posts no entry for a zero gross); an order not cleared has none."""
+    clearing = Q(
+        journal_entries__purpose=EntryPurpose.CLEARING,
+        journal_entries__reversals__isnull=True,
+    )
+    escrow_out = (
+        Posting.objects.filter(
+            entry__order_id=OuterRef("pk"),
+            entry__purpose=EntryPurpose.CLEARING,
+            account__kind=AccountKind.MERCHANT_ESCROW,
+        )
+        .values("entry__order_id")
+        .annotate(s=Sum("amount_fen"))
+        .values("s")
+    )
+    cleared = (
+        Order.objects.filter(status__in=CLEARED_STATUSES)
+        .annotate(
+            entries=Count("journal_entries", filter=clearing, distinct=True),
+            escrow_out=Coalesce(Subquery(escrow_out), Value(0), output_field=BigIntegerField()),
+        )
+        .annotate(
+            expected_entries=Case(
+                When(amount_fen__gt=F("refunded_fen"), then=Value(1)), default=Value(0)
+            )
+        )
+        .filter(
+            ~Q(entries=F("expected_entries")) | ~Q(escrow_out=F("refunded_fen") - F("amount_fen"))
+        )
+        .values_list(
+            "id", "number", "status", "entries", "escrow_out", "amount_fen", "refunded_fen"
+        )
+    )
+    problems = [
+        Problem(
+            kind=FindingKind.CLEARING_POSTINGS,
+            fingerprint=f"clearing_postings:order:{order_id}",
+            summary=(
+                f"{status} order {number} has {entries} clearing entr"
+                f"{'y' if entries == 1 else 'ies'} taking {-escrow_out} fen from escrow "
+                f"(expected {1 if amount > refunded else 0} taking {amount - refunded} fen)"
+            ),
+            objects=[ref(Order, order_id)],
+            details={
+                "status": status,
+                "clearing_entries": entries,
+                "escrow_debit_fen": escrow_out,
+                "expected_escrow_debit_fen": refunded - amount,
+            },
+        )
+        for order_id, number, status, entries, escrow_out, amount, refunded in cleared
+    ]
+    early = (
+        JournalEntry.objects.filter(purpose=EntryPurpose.CLEARING, order__isnull=False)
+        .exclude(order__status__in=CLEARED_STATUSES)
+        .values_list("order_id", "order__number", "order__status", "id")
+    )
+    problems += [
+        Problem(
+            kind=FindingKind.CLEARING_POSTINGS,
+            fingerprint=f"clearing_postings:order:{order_id}",
+            summary=f"order {number} is {status} yet has clearing entry #{entry_id}",
+            objects=[ref(Order, order_id), ref(JournalEntry, entry_id)],
+            details={"status": status, "clearing_entry_id": entry_id},
+        )
+        for order_id, number, status, entry_id in early
+    ]
+    return problems
+
+
+def _scenario_in_force() -> Callable[[Scenario], bool]:
+    """publicdata's rule when it exists; until then, a scenario stands or falls with its grant."""
+    from publicdata import rules
+
+    rule = getattr(rules, "scenario_in_force", None)
+    if rule is not None:
+        return rule
+    now = timezone.now()
+    return lambda s: s.grant.status == "active" and s.grant.valid_from <= now < s.grant.valid_until
+
+
+def check_public_data_listings() -> list[Problem]:
+    """No listed product built on public data whose grant or any scenario is not in force."""
+    now = timezone.now()
+    public = Product.objects.filter(status=ProductStatus.LISTED).filter(
+        Q(source_kind=DataSourceKind.PUBLIC) | Q(grant__isnull=False)
+    )
+    reasons: dict[int, list[str]] = {}
+    grant_in_force = Q(
+        grant__status="active", grant__valid_from__lte=now, grant__valid_until__gt=now
+    )
+    for product_id, grant_id, grant_status in public.exclude(grant_in_force).values_list(
+        "id", "grant_id", "grant__status"
+    ):
+        reasons.setdefault(product_id, []).append(
+            "no grant" if grant_id is None else f"grant #{grant_id} not in force ({grant_status})"
+        )
+    # Scenarios are few (one per assessed use), so the rule is asked once per scenario.
+    in_force = _scenario_in_force()
+    scenarios = Scenario.objects.filter(
+        Exists(
+            Product.scenarios.through.objects.filter(scenario_id=OuterRef("pk"), product__in=public)
+        )
+    ).select_related("grant", "assessment", "authorization")
+    lapsed = [s.pk for s in scenarios if not in_force(s)]
+    if lapsed:
+        links = Product.scenarios.through.objects.filter(
+            scenario_id__in=lapsed, product__in=public
+        ).values_list("product_id", "scenario_id")
+        for product_id, scenario_id in links:
+            reasons.setdefault(product_id, []).append(f"scenario #{scenario_id} not in force")
+    titles = dict(Product.objects.filter(pk__in=reasons).values_list("id", "title"))
+    grants = dict(Product.objects.filter(pk__in=reasons).values_list("id", "grant_id"))
+    problems = []
+    for product_id, why in sorted(reasons.items()):
+        objects = [ref(Product, product_id)]
+        if grants.get(product_id):
+            objects.append(ref(Grant, grants[product_id]))
+        problems.append(
+            Problem(
+                kind=FindingKind.PUBLIC_DATA_NOT_IN_FORCE,
+                fingerprint=f"public_data_not_in_force:product:{product_id}",
+                summary=f"listed product '{titles.get(product_id)}': {'; '.join(why)}",
+                objects=objects,
+                details={"reasons": why},
+            )
+        )
+    return problems
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def check_self_dealing() -> list[Problem]:
+    """Buyer and seller of a paid order are one party: the same organisation code
+    (characters 9-17 of the credit code, the 组织机构代码), the same bank account
+    number, or an owner with the same e-mail address (one person behind both)."""
+    order, merchant, user = _table(Order), _table(Merchant), _table(User)
+    same_org = "SUBSTR(b.credit_code, 9, 9) = SUBSTR(s.credit_code, 9, 9)"
+    same_bank = (
+        "(b.bank_account_number <> '' AND "
+        "REPLACE(b.bank_account_number, ' ', '') = REPLACE(s.bank_account_number, ' ', ''))"
+    )
+    same_owner = (
+        f"EXISTS (SELECT 1 FROM {user} ub JOIN {user} us ON LOWER(ub.email) = LOWER(us.email) "  # noqa: S608
+        "WHERE ub.merchant_id = b.id AND us.merchant_id = s.id AND ub.email <> '' "
+        "AND ub.merchant_role = 'owner' AND us.merchant_role = 'owner')"
+    )
+    # Identifiers come from model metadata, values are parameters: nothing user-supplied.
+    sql = f"""
+        SELECT o.buyer_id, o.seller_id, COUNT(*), MIN(o.id), MAX(o.id),
+               MAX(CASE WHEN {same_org} THEN 1 ELSE 0 END),
+               MAX(CASE WHEN {same_bank} THEN 1 ELSE 0 END),
+               MAX(CASE WHEN {same_owner} THEN 1 ELSE 0 END)
+        FROM {order} o
+        JOIN {merchant} b ON b.id = o.buyer_id
+        JOIN {merchant} s ON s.id = o.seller_id
+        WHERE o.paid_at IS NOT NULL AND ({same_org} OR {same_bank} OR {same_owner})
+        GROUP BY o.buyer_id, o.seller_id
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    pairs: dict[tuple[int, int], dict] = {}
+    for buyer, seller, count, first, last, org, bank, owner in rows:
+        key = (min(buyer, seller), max(buyer, seller))
+        pair = pairs.setdefault(key, {"orders": 0, "order_ids": [], "shared": set()})
+        pair["orders"] += count
+        pair["order_ids"] += [first, last]
+        for flag, name in ((org, "organisation code"), (bank, "bank account"), (owner, "owner")):
+            if flag:
+                pair["shared"].add(name)
+    return [
+        Problem(
+            kind=FindingKind.SELF_DEALING,
+            fingerprint=f"self_dealing:merchants:{a}:{b}",
+            summary=(
+                f"merchants #{a} and #{b} trade with each other and share "
+                f"{', '.join(sorted(pair['shared']))} ({pair['orders']} paid order(s))"
+            ),
+            objects=[ref(Merchant, a), ref(Merchant, b)]
+            + [ref(Order, i) for i in sorted(set(pair["order_ids"]))],
+            details={"shared": sorted(pair["shared"]), "paid_orders": pair["orders"]},
+        )
+        for (a, b), pair in sorted(pairs.items())
+    ]
+
+
+def check_circular_trades() -> list[Problem]:
+    """A sells to B and B sells to A, both paid within N days of each other."""
+    window = dt.timedelta(days=setting("EXCHANGE_CIRCULAR_TRADE_DAYS"))
+    back = Order.objects.filter(
+        seller_id=OuterRef("buyer_id"),
+        buyer_id=OuterRef("seller_id"),
+        paid_at__gte=OuterRef("paid_at") - window,
+        paid_at__lte=OuterRef("paid_at") + window,
+    )
+    rows = (
+        Order.objects.filter(paid_at__isnull=False, seller_id__lt=F("buyer_id"))
+        .filter(Exists(back))
+        .values("seller_id", "buyer_id")
+        .annotate(n=Count("id"))
+        .values_list("seller_id", "buyer_id", "n")
+    )
+    problems = []
+    for a, b, n in rows:
+        problems.append(
+            Problem(
+                kind=FindingKind.CIRCULAR_TRADE,
+                fingerprint=f"circular_trade:merchants:{a}:{b}",
+                summary=(
+                    f"merchants #{a} and #{b} sold to each other within {window.days} days "
+                    f"({n} order(s) of #{a} matched by one of #{b})"
+                ),
+                objects=[ref(Merchant, a), ref(Merchant, b)],
+                details={"window_days": window.days, "matched_orders": n},
+            )
+        )
+    return problems
+
+
+def check_order_amounts() -> list[Problem]:
+    """One-off, subscription and free orders cost the contract's price x quantity."""
+    # The snapshot holds the price in yuan with exactly two decimals ("12.34"),
+    # so dropping the point gives fen without leaving SQL.
+    contract_price = Cast(
+        Replace(KT(CONTRACT_PRICE_PATH), Value("."), Value("")), BigIntegerField()
+    )
+    price = Coalesce(contract_price, F("plan__price_fen"))
+    rows = (
+        Order.objects.filter(plan__kind__in=PRICED_PLAN_KINDS)
+        .annotate(expected=price * F("quantity"))
+        .exclude(amount_fen=F("expected"))
+        .values_list("id", "number", "amount_fen", "expected", "quantity", "plan_id")
+    )
+    return [
+        Problem(
+            kind=FindingKind.AMOUNT_MISMATCH,
+            fingerprint=f"amount_mismatch:order:{order_id}",
+            summary=f"order {number} charges {amount} fen; price x {quantity} is {expected} fen",
+            objects=[ref(Order, order_id)],
+            details={
+                "amount_fen": amount,
+                "expected_fen": expected,
+                "quantity": quantity,
+                "plan_id": plan_id,
+            },
+        )
+        for order_id, number, amount, expected, quantity, plan_id in rows
+    ]
+
+
+def stuck_order_limits() -> dict[str, tuple[str, int]]:
+    """ORDER_STATE_LIMITS with the delivered limit extended by the auto-accept period."""
+    from django.conf import settings
+
+    limits = dict(ORDER_STATE_LIMITS)
+    column, days = limits[OrderStatus.DELIVERED]
+    limits[OrderStatus.DELIVERED] = (column, days + settings.EXCHANGE_AUTO_ACCEPT_DAYS)
+    return limits
+
+
+def check_stuck_orders() -> list[Problem]:
+    """No order (without an open dispute, which has its own clock) sits in a state too long."""
+    now = timezone.now()
+    problems = []
+    for status, (column, days) in stuck_order_limits().items():
+        since = Coalesce(column, "updated_at")
+        rows = (
+            Order.objects.filter(status=status, is_disputed=False)
+            .annotate(since=since)
+            .filter(since__lt=now - dt.timedelta(days=days))
+            .values_list("id", "number", "since", "buyer_id", "seller_id")
+        )
+        for order_id, number, since_at, buyer_id, seller_id in rows:
+            waited = (now - since_at).days
+            problems.append(
+                Problem(
+                    kind=FindingKind.STUCK_ORDER,
+                    fingerprint=f"stuck_order:order:{order_id}:{status}",
+                    summary=f"order {number} has been {status} for {waited} days (limit {days})",
+                    objects=[
+                        ref(Order, order_id),
+                        ref(Merchant, buyer_id),
+                        ref(Merchant, seller_id),
+                    ],
+                    details={
+                        "status": status,
+                        "since": since_at.isoformat(),
+                        "days": waited,
+                        "limit_days": days,
+                    },
+                )
+            )
+    return problems
+
+
+# Run in this order; each in its own savepoint so one failing check is
+# reported on the run without hiding the others.
+CHECKS: dict[str, Callable[[], list[Problem]]] = {
+    "entries_balance": check_entries_balance,
+    "ledger_balance": check_ledger_balance,
+    "account_balances": check_account_balances,
+    "escrow": check_escrow,
+    "clearing_postings": check_clearing_postings,
+    "public_data_listings": check_public_data_listings,
+    "self_dealing": check_self_dealing,
+    "circular_trades": check_circular_trades,
+    "order_amounts": check_order_amounts,
+    "stuck_orders": check_stuck_orders,
+}

@@ -1,0 +1,194 @@
+"""The annual public-data disclosure (公共数据授权运营 年度公开), due by 31 March for the
+year before: for each grant in force during the year, the department, the grantee,
+the catalog entries covered, the products with their actual prices and the year's
+turnover, and the fee ceiling.
+
+"In force during the year" means: the grant was activated (any status but
+pending) and its validity window overlaps the calendar year in Asia/Shanghai.
+A grant revoked during the year is still listed: it was in force for part of it.
+Turnover follows the statistics' definition (paid gross minus refunds), counted
+by the local date of payment within the year.
+"""
+
+import csv
+import datetime as dt
+import io
+
+from django.db.models import F, Prefetch, Sum
+from django.utils import timezone
+
+from core.exceptions import BusinessRuleViolation
+from core.filters import local_day_start
+from core.money import fen_to_yuan
+from marketplace.models import Order
+from products.models import PricingPlan, Product
+from publicdata.choices import GrantStatus
+from publicdata.models import Grant
+
+FIRST_YEAR = 2015
+
+
+def disclosure_year_check(year) -> int:
+    """The year asked for, as an int, or a 400 naming the field."""
+    try:
+        year = int(str(year).strip())
+    except (TypeError, ValueError):
+        raise BusinessRuleViolation(
+            "give the year as four digits, e.g. 2025", field="year"
+        ) from None
+    current = timezone.localdate().year
+    if not FIRST_YEAR <= year <= current:
+        raise BusinessRuleViolation(
+            f"the year must be between {FIRST_YEAR} and {current}", field="year"
+        )
+    return year
+
+
+def public_data_disclosure(*, year: int) -> dict:
+    """The disclosure for `year` as a document (money in fen)."""
+    year = disclosure_year_check(year)
+    start = local_day_start(dt.date(year, 1, 1))
+    end = local_day_start(dt.date(year + 1, 1, 1))
+    grants = (
+        Grant.objects.exclude(status=GrantStatus.PENDING)
+        .filter(valid_from__lt=end, valid_until__gt=start)
+        .select_related("department", "industry", "grantee")
+        .prefetch_related(
+            "entries",
+            Prefetch(
+                "products",
+                queryset=Product.objects.order_by("id").prefetch_related(
+                    Prefetch("plans", queryset=PricingPlan.objects.order_by("id"))
+                ),
+            ),
+        )
+        .order_by("department__code", "industry__code", "valid_from", "id")
+    )
+    grants = list(grants)
+    product_ids = [p.pk for g in grants for p in g.products.all()]
+    turnover = dict(
+        Order.objects.filter(product_id__in=product_ids, paid_at__gte=start, paid_at__lt=end)
+        .values("product_id")
+        .annotate(s=Sum(F("amount_fen") - F("refunded_fen")))
+        .values_list("product_id", "s")
+    )
+    today = timezone.localdate()
+    due = dt.date(year + 1, 3, 31)
+    return {
+        "year": year,
+        "due_on": due.isoformat(),
+        "is_final": today > dt.date(year, 12, 31),
+        "generated_at": timezone.now().isoformat(),
+        "grants": [
+            {
+                "grant_id": g.pk,
+                "department": {"code": g.department.code, "name": g.department.name},
+                "industry": {"code": g.industry.code, "name": g.industry.name},
+                "grantee": {
+                    "id": g.grantee_id,
+                    "name": g.grantee.legal_name,
+                    "credit_code": g.grantee.credit_code,
+                },
+                "status": g.status,
+                "valid_from": g.valid_from.isoformat(),
+                "valid_until": g.valid_until.isoformat(),
+                "fee_ceiling_fen": g.fee_ceiling_fen,
+                "revenue_share_bps": g.revenue_share_bps,
+                "catalog_entries": [
+                    {"code": e.code, "name": e.name}
+                    for e in sorted(g.entries.all(), key=lambda e: e.code)
+                ],
+                "products": [
+                    {
+                        "id": p.pk,
+                        "registration_number": p.registration_number or "",
+                        "title": p.title,
+                        "status": p.status,
+                        "turnover_fen": turnover.get(p.pk) or 0,
+                        "plans": [
+                            {
+                                "name": plan.name,
+                                "kind": plan.kind,
+                                "period": plan.period,
+                                "price_fen": plan.price_fen,
+                                "unit_price_fen": plan.unit_price_fen,
+                                "included_calls": plan.included_calls,
+                                "monthly_cap_fen": plan.monthly_cap_fen,
+                                "on_sale": plan.is_active,
+                            }
+                            for plan in p.plans.all()
+                        ],
+                    }
+                    for p in g.products.all()
+                ],
+            }
+            for g in grants
+        ],
+    }
+
+
+CSV_COLUMNS = [
+    "year",
+    "department_code",
+    "department",
+    "industry",
+    "grantee",
+    "grantee_credit_code",
+    "grant_status",
+    "valid_from",
+    "valid_until",
+    "fee_ceiling_yuan",
+    "catalog_entries",
+    "product_registration_number",
+    "product",
+    "product_turnover_yuan",
+    "plan",
+    "plan_kind",
+    "plan_period",
+    "price_yuan",
+    "unit_price_yuan",
+    "monthly_cap_yuan",
+]
+
+
+def disclosure_csv(document: dict) -> str:
+    """One line per (grant, product, plan); a grant without products still has a line."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for g in document["grants"]:
+        head = [
+            document["year"],
+            g["department"]["code"],
+            g["department"]["name"],
+            g["industry"]["name"],
+            g["grantee"]["name"],
+            g["grantee"]["credit_code"],
+            g["status"],
+            g["valid_from"],
+            g["valid_until"],
+            fen_to_yuan(g["fee_ceiling_fen"]),
+            "; ".join(f"{e['code']} {e['name']}" for e in g["catalog_entries"]),
+        ]
+        if not g["products"]:
+            writer.writerow(head + [""] * 9)
+        for p in g["products"]:
+            product = [p["registration_number"], p["title"], fen_to_yuan(p["turnover_fen"])]
+            for plan in p["plans"] or [None]:
+                if plan is None:
+                    writer.writerow(head + product + [""] * 6)
+                    continue
+                cap = plan["monthly_cap_fen"]
+                writer.writerow(
+                    head
+                    + product
+                    + [
+                        plan["name"],
+                        plan["kind"],
+                        plan["period"],
+                        fen_to_yuan(plan["price_fen"]),
+                        fen_to_yuan(plan["unit_price_fen"]),
+                        "" if cap is None else fen_to_yuan(cap),
+                    ]
+                )
+    return out.getvalue()
