@@ -5,11 +5,13 @@ read-only for everyone; operators act through the list actions (with a reason)
 or the API.
 """
 
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import ReasonActionForm, run_transition_action
 from core.admin import EventInline, ScopedAdmin
+from core.exceptions import BusinessRuleViolation
 from core.scoping import is_operator
 from publicdata import services
 from publicdata.models import (
@@ -24,19 +26,72 @@ from publicdata.models import (
 )
 
 
+def _saved_through(service_call, form):
+    """Run a service from an admin form, showing its refusal on the form's field."""
+    try:
+        return service_call()
+    except BusinessRuleViolation as exc:
+        raise forms.ValidationError({exc.field: exc.message}) from exc
+
+
+class ReferenceDataAdmin(ScopedAdmin):
+    """Operators keep reference data through the services; the code is fixed once saved."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, *self.fixed_fields] if obj is not None else fields
+
+
 @admin.register(Department)
-class DepartmentAdmin(ScopedAdmin):
+class DepartmentAdmin(ReferenceDataAdmin):
     list_display = ("code", "name", "level", "region")
     list_filter = ("level", "region")
     search_fields = ("code", "name")
+    fixed_fields = ("code",)
+
+    def save_model(self, request, obj, form, change):
+        data = {f: form.cleaned_data[f] for f in services.DEPARTMENT_FIELDS}
+        if change:
+            _saved_through(
+                lambda: services.department_update(actor=request.user, department=obj, **data),
+                form,
+            )
+            return
+        saved = _saved_through(
+            lambda: services.department_create(
+                actor=request.user, code=form.cleaned_data["code"], **data
+            ),
+            form,
+        )
+        obj.pk = saved.pk
 
 
 @admin.register(CatalogEntry)
-class CatalogEntryAdmin(ScopedAdmin):
+class CatalogEntryAdmin(ReferenceDataAdmin):
     list_display = ("code", "name", "department", "grade", "update_frequency")
     list_filter = ("grade", "department")
     search_fields = ("code", "name")
     list_select_related = ("department",)
+    fixed_fields = ("code", "department")
+
+    def save_model(self, request, obj, form, change):
+        data = {f: form.cleaned_data[f] for f in services.CATALOG_ENTRY_FIELDS}
+        if change:
+            _saved_through(
+                lambda: services.catalog_entry_update(actor=request.user, entry=obj, **data),
+                form,
+            )
+            return
+        saved = _saved_through(
+            lambda: services.catalog_entry_create(
+                actor=request.user,
+                department=form.cleaned_data["department"],
+                code=form.cleaned_data["code"],
+                **data,
+            ),
+            form,
+        )
+        obj.pk = saved.pk
 
 
 class ParentScopedInline:

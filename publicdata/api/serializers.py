@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from accounts.choices import Region
 from accounts.models import Merchant
 from core.api import YuanField
 from products.choices import Grade
@@ -33,7 +34,7 @@ class DepartmentSerializer(serializers.ModelSerializer):
 class DepartmentUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     level = serializers.ChoiceField(DepartmentLevel.choices, required=False)
-    region = serializers.CharField(max_length=6, required=False, allow_blank=True)
+    region = serializers.ChoiceField(Region.choices, required=False, allow_blank=True)
 
 
 class CatalogEntrySerializer(serializers.ModelSerializer):

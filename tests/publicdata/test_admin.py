@@ -71,3 +71,44 @@ def test_merchant_choosing_a_grant_sees_only_its_own(rf, owner_a, merchant_a, me
     )
     assert list(grant_field.queryset) == [own]
     assert list(scenario_field.queryset) == [own_scenario]
+
+
+def test_operator_adds_a_department_and_entry_through_the_admin(client, operator):
+    from publicdata.models import CatalogEntry, Department
+
+    client.force_login(operator)
+    added = client.post(
+        reverse("admin:publicdata_department_add"),
+        {"code": "HN-TJ", "name": "Hunan Provincial Bureau of Statistics", "level": "province"},
+    )
+    assert added.status_code == 302, added.content
+    department = Department.objects.get(code="HN-TJ")
+    entry = client.post(
+        reverse("admin:publicdata_catalogentry_add"),
+        {
+            "department": department.pk,
+            "code": "HN-TJ-001",
+            "name": "Regional GDP",
+            "fields": "region, quarter, gdp",
+            "grade": "general",
+            "update_frequency": "quarterly",
+        },
+    )
+    assert entry.status_code == 302, entry.content
+    changed = client.post(
+        reverse("admin:publicdata_department_change", args=[department.pk]),
+        {"name": "Hunan Statistics Bureau", "level": "province", "region": ""},
+    )
+    assert changed.status_code == 302
+    department.refresh_from_db()
+    assert (department.code, department.name) == ("HN-TJ", "Hunan Statistics Bureau")
+    assert CatalogEntry.objects.get(code="HN-TJ-001").department == department
+
+
+def test_merchant_cannot_add_a_department_in_the_admin(client, owner_a):
+    client.force_login(owner_a)
+    response = client.post(
+        reverse("admin:publicdata_department_add"),
+        {"code": "MINE", "name": "Mine", "level": "city"},
+    )
+    assert response.status_code == 403

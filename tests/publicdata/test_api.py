@@ -349,3 +349,56 @@ class TestScenariosApi:
 
 def test_schema_builds(operator_api):
     assert operator_api.get(reverse("api-schema")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"valid_from": "0001-01-01T00:00:00+08:00"},
+        {"valid_until": "9999-12-31T23:59:59-12:00"},
+        {"valid_from": None},
+        {"fee_ceiling": None},
+        {"entries": "all"},
+        {"entries": [None]},
+        {"revenue_share_bps": True},
+        {"grantee": [1]},
+        {"industry": {"id": 1}},
+    ],
+)
+def test_extreme_or_malformed_grant_input_never_500s(operator_api, merchant_a, payload):
+    body = {**grant_payload(DepartmentFactory(), IndustryFactory(), merchant_a), **payload}
+    response = operator_api.post(GRANTS, body, format="json")
+    assert response.status_code in (201, 400, 409), response.content
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"valid_from": "soon"},
+        {"valid_until": "0001-01-01T00:00:00+08:00"},
+        {"document_number": ""},
+        {"document_number": "x" * 61},
+        {},
+    ],
+)
+def test_malformed_authorization_is_a_400(operator_api, merchant_a, payload):
+    grant = GrantFactory(grantee=merchant_a)
+    scenario = ScenarioFactory(grant=grant, status="assessed")
+    body = {
+        "document_number": "X-1",
+        "valid_from": grant.valid_from.isoformat(),
+        "valid_until": grant.valid_until.isoformat(),
+        **payload,
+    }
+    if not payload:
+        body = {}
+    response = operator_api.post(url("scenario", scenario, "authorize"), body, format="json")
+    assert response.status_code == 400, response.content
+    scenario.refresh_from_db()
+    assert scenario.status == "assessed"
+
+
+def test_unknown_ids_are_404s(operator_api):
+    for basename in ("department", "catalog-entry", "grant", "scenario"):
+        assert operator_api.get(reverse(f"{basename}-detail", args=[10**30])).status_code == 404
+    assert operator_api.post(reverse("grant-activate", args=[999_999]), {}).status_code == 404
