@@ -7,6 +7,13 @@ from core.money import FEN_PER_YUAN
 from marketplace.choices import OrderStatus
 from marketplace.models import Order, UsageRecord
 
+# Ids beyond a signed 64-bit column are refused with a 400 before reaching the database.
+MAX_ID = 2**63 - 1
+
+
+def IdFilter(**kwargs) -> django_filters.NumberFilter:
+    return django_filters.NumberFilter(min_value=1, max_value=MAX_ID, decimal_places=0, **kwargs)
+
 
 class YuanFilter(django_filters.Filter):
     """An amount in yuan ("12.34") compared with a fen column."""
@@ -27,12 +34,12 @@ class YuanFilter(django_filters.Filter):
 
 class OrderFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices)
-    product = django_filters.NumberFilter(field_name="product_id")
-    plan = django_filters.NumberFilter(field_name="plan_id")
-    buyer = django_filters.NumberFilter(field_name="buyer_id")
-    seller = django_filters.NumberFilter(field_name="seller_id")
-    board = django_filters.NumberFilter(field_name="board_id")
-    industry = django_filters.NumberFilter(field_name="product__industry_id", label=_("industry"))
+    product = IdFilter(field_name="product_id")
+    plan = IdFilter(field_name="plan_id")
+    buyer = IdFilter(field_name="buyer_id")
+    seller = IdFilter(field_name="seller_id")
+    board = IdFilter(field_name="board_id")
+    industry = IdFilter(field_name="product__industry_id", label=_("industry"))
     is_disputed = django_filters.BooleanFilter()
     created_from = LocalDateFromFilter(field_name="created_at", label=_("created on or after"))
     created_to = LocalDateToFilter(field_name="created_at", label=_("created on or before"))
@@ -49,8 +56,8 @@ class OrderFilter(django_filters.FilterSet):
 
 
 class UsageRecordFilter(django_filters.FilterSet):
-    plan = django_filters.NumberFilter(field_name="plan_id")
-    buyer = django_filters.NumberFilter(field_name="buyer_id")
+    plan = IdFilter(field_name="plan_id")
+    buyer = IdFilter(field_name="buyer_id")
     billed = django_filters.BooleanFilter(
         field_name="billed_order", lookup_expr="isnull", exclude=True, label=_("billed")
     )

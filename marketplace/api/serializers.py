@@ -128,7 +128,9 @@ class RefundInputSerializer(serializers.Serializer):
 
 
 class RefundDecisionInputSerializer(serializers.Serializer):
-    refund = serializers.IntegerField(min_value=1, help_text="The refund request's id.")
+    refund = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="The refund request's id."
+    )
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 

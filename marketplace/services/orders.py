@@ -701,6 +701,11 @@ def order_dispute_resolve(
             reason=f"released to the seller by the dispute's resolution: {reason}",
             accepted_at=timezone.now(),
         )
+    elif order.status == OrderStatus.ACCEPTED:
+        # Clearing takes each business day's acceptances; an order frozen past
+        # its acceptance day is released into today's, or it would never clear.
+        order.accepted_at = timezone.now()
+        order.save(update_fields=["accepted_at", "updated_at"])
     dispute.outcome = outcome
     dispute.refund_fen = refunded
     dispute.resolution_note = reason

@@ -189,6 +189,14 @@ def test_refund_request_and_seller_approval(buyer_api, seller_api, buyer, plan):
     assert response.json()["refunded"] == "12.50"
 
 
+@pytest.mark.parametrize("refund_id", ["x", 10**30, -1, 999_999])
+def test_deciding_an_unknown_refund_request_is_a_400(seller_api, buyer, plan, refund_id):
+    order = delivered(buyer, plan)
+    response = seller_api.post(url(order, "approve-refund"), {"refund": refund_id}, format="json")
+    assert response.status_code == 400
+    assert "refund" in response.json()
+
+
 def test_decline_needs_a_reason(seller_api, buyer, plan):
     order = delivered(buyer, plan)
     refund = svc.order_refund_request(actor=person_of(buyer), order=order, reason="late")
@@ -240,12 +248,35 @@ def test_operator_filters(operator_api, buyer, seller, plan):
 
 
 @pytest.mark.parametrize(
-    "params", [{"amount_min": "abc"}, {"paid_from": "soon"}, {"status": "lost"}]
+    "params",
+    [
+        {"amount_min": "abc"},
+        {"amount_max": "1.234"},
+        {"amount_min": "-1"},
+        {"paid_from": "soon"},
+        {"status": "lost"},
+        {"buyer": "abc"},
+        {"buyer": str(10**30)},
+        {"seller": "1.5"},
+        {"industry": "0"},
+        {"ordering": "contract"},
+    ],
 )
 def test_bad_filters_are_400(operator_api, params):
-    assert operator_api.get(LIST, params).status_code == 400
+    response = operator_api.get(LIST, params)
+    if "ordering" in params:
+        # DRF ignores orderings it does not offer rather than failing
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 400
 
 
 def test_schema_stays_valid(operator_api):
     response = operator_api.get(reverse("api-schema"))
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("pk", ["abc", str(10**30), "-1", "1.5"])
+def test_unknown_order_urls_are_404(operator_api, pk):
+    assert operator_api.get(f"{LIST}{pk}/").status_code == 404
+    assert operator_api.post(f"{LIST}{pk}/refund/", {"reason": "x"}).status_code == 404

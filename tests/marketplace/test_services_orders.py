@@ -314,3 +314,17 @@ def test_no_renewal_once_the_product_is_delisted(buyer, product):
     product.save()
     assert svc.order_renew(actor=None, order=order) is None
     assert not Order.objects.filter(renewal_of=order).exists()
+
+
+def test_releasing_an_accepted_order_moves_it_into_todays_clearing(buyer, plan, operator):
+    # given an order accepted three days ago, then disputed
+    order = accepted(buyer, plan)
+    earlier = timezone.now() - dt.timedelta(days=3)
+    Order.objects.filter(pk=order.pk).update(accepted_at=earlier)
+    svc.order_dispute_open(actor=person_of(buyer), order=order, reason="late complaint")
+    # when the operator releases it
+    svc.order_dispute_resolve(actor=operator, order=order, outcome="release", reason="fine")
+    # then it counts as accepted today, so today's clearing takes it
+    order.refresh_from_db()
+    assert order.status == "accepted"
+    assert order.accepted_at.date() == timezone.now().date()

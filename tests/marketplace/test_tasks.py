@@ -53,3 +53,26 @@ def test_keys_are_kept_a_day_then_purged(buyer):
     # then
     assert list(OrderIdempotencyKey.objects.values_list("key", flat=True)) == ["a"]
     assert tasks.idempotency_keys_purge_task.delay().get() == "0 idempotency key(s) purged"
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_a_real_worker_accepts_and_a_second_run_changes_nothing(celery_worker_process):
+    # given an order delivered 30 days ago (committed: the worker is another process)
+    from tests.factories.accounts import MerchantFactory
+    from tests.factories.marketplace import listed_product
+
+    plan = PlanFactory(product=listed_product(), price_fen=10_00)
+    order = delivered(MerchantFactory(), plan)
+    Order.objects.filter(pk=order.pk).update(delivered_at=timezone.now() - dt.timedelta(days=30))
+    # when the daily task runs twice through Redis
+    first = celery_worker_process.run("marketplace.tasks.orders_auto_accept_task")
+    second = celery_worker_process.run("marketplace.tasks.orders_auto_accept_task")
+    # then
+    assert (first, second) == (
+        "1 order(s) accepted automatically",
+        "0 order(s) accepted automatically",
+    )
+    order.refresh_from_db()
+    assert order.status == "accepted"
+    assert order.events.filter(to_status="accepted").count() == 1
