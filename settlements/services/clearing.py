@@ -21,6 +21,7 @@ conditional on the status), its entry key is unique, and a done chunk is skipped
 
 import datetime as dt
 import logging
+import time
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -186,8 +187,12 @@ def clearing_run_for_day(
     return batch
 
 
-def _execute(cursor, statement: str, params: dict) -> None:
+def _execute(cursor, statement: str, params: dict | None = None) -> None:
+    started = time.monotonic()
     cursor.execute(statement, params)
+    if logger.isEnabledFor(logging.DEBUG):
+        first_line = " ".join(statement.split())[:60]
+        logger.debug("%.3f s  %s", time.monotonic() - started, first_line)
 
 
 @transaction.atomic
@@ -221,11 +226,15 @@ def clearing_chunk_run(*, chunk_id: int) -> dict:
     }
     postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
+        if postgres:
+            # Check foreign keys as each statement runs, not at commit, so the
+            # commit that follows the account locks below is short.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(sql.CREATE_WORK)
         cursor.execute(sql.CREATE_DELTA)
         if postgres:
             _execute(cursor, sql.PG_MOVE_ORDERS.replace("{rates}", rates), params)
-            cursor.execute("ANALYZE clearing_work")
+            _execute(cursor, "ANALYZE clearing_work")
         else:
             _execute(cursor, sql.LITE_SELECT_ORDERS.replace("{rates}", rates), params)
             _execute(cursor, sql.LITE_MOVE_ORDERS, params)
@@ -247,7 +256,7 @@ def clearing_chunk_run(*, chunk_id: int) -> dict:
         cursor.execute(sql.WORK_TOTALS)
         orders, gross, fee, share, net = cursor.fetchone()
         if postgres:
-            cursor.execute(sql.PG_LOCK_ACCOUNTS)
+            _execute(cursor, sql.PG_LOCK_ACCOUNTS)
         _execute(cursor, sql.APPLY_BALANCES, params)
         for statement in sql.DROP_TEMP:
             cursor.execute(statement)
