@@ -72,6 +72,30 @@ class PlanTermsForm(forms.ModelForm):
         return data
 
 
+def save_plans_through_services(formset, *, create, update, delete) -> None:
+    """Save an inline of plans by calling the plan services, row by row.
+
+    Fills the lists the admin's change message reads (new/changed/deleted objects).
+    """
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    for plan_form in formset.forms:
+        if not hasattr(plan_form, "cleaned_data"):
+            continue
+        deleting = plan_form.cleaned_data.get("DELETE")
+        if not plan_form.has_changed() and not deleting:
+            continue
+        plan = plan_form.instance
+        terms = {f: plan_form.cleaned_data.get(f) for f in PLAN_TERMS_FIELDS}
+        if deleting:
+            if plan.pk:
+                delete(plan)
+                formset.deleted_objects.append(plan)
+        elif plan.pk:
+            formset.changed_objects.append((update(plan, terms), plan_form.changed_data))
+        else:
+            formset.new_objects.append(create(terms))
+
+
 class PlanInline(admin.TabularInline):
     model = PricingPlan
     form = PlanTermsForm
@@ -118,9 +142,16 @@ class ReviewInline(admin.StackedInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_view_permission(self, request, obj=None):
+        # The parent page is already scoped to the merchant's own product.
+        return True
+
 
 class ProductEventInline(EventInline):
     model = ProductEvent
+
+    def has_view_permission(self, request, obj=None):
+        return True
 
 
 @admin.register(Product)
@@ -185,19 +216,12 @@ class ProductAdmin(ScopedAdmin):
         if formset.model is not PricingPlan:
             return super().save_formset(request, form, formset, change)
         product = form.instance
-        for plan_form in formset.forms:
-            if not plan_form.has_changed() and not plan_form.cleaned_data.get("DELETE"):
-                continue
-            plan = plan_form.instance
-            terms = {f: plan_form.cleaned_data.get(f) for f in PLAN_TERMS_FIELDS}
-            if plan_form.cleaned_data.get("DELETE"):
-                if plan.pk:
-                    services.plan_delete(actor=request.user, plan=plan)
-            elif plan.pk:
-                services.plan_update(actor=request.user, plan=plan, **terms)
-            else:
-                services.plan_create(actor=request.user, product=product, **terms)
-        return None
+        return save_plans_through_services(
+            formset,
+            create=lambda terms: services.plan_create(actor=request.user, product=product, **terms),
+            update=lambda plan, terms: services.plan_update(actor=request.user, plan=plan, **terms),
+            delete=lambda plan: services.plan_delete(actor=request.user, plan=plan),
+        )
 
     def _each(self, request, queryset, call):
         done = 0
@@ -257,6 +281,9 @@ class RevisionPlanInline(PlanInline):
 class RevisionEventInline(EventInline):
     model = RevisionEvent
 
+    def has_view_permission(self, request, obj=None):
+        return True
+
 
 @admin.register(ProductRevision)
 class ProductRevisionAdmin(ScopedAdmin):
@@ -296,19 +323,16 @@ class ProductRevisionAdmin(ScopedAdmin):
         if formset.model is not RevisionPlan:
             return super().save_formset(request, form, formset, change)
         revision = form.instance
-        for plan_form in formset.forms:
-            if not plan_form.has_changed() and not plan_form.cleaned_data.get("DELETE"):
-                continue
-            plan = plan_form.instance
-            terms = {f: plan_form.cleaned_data.get(f) for f in PLAN_TERMS_FIELDS}
-            if plan_form.cleaned_data.get("DELETE"):
-                if plan.pk:
-                    services.revision_plan_delete(actor=request.user, plan=plan)
-            elif plan.pk:
-                services.revision_plan_update(actor=request.user, plan=plan, **terms)
-            else:
-                services.revision_plan_create(actor=request.user, revision=revision, **terms)
-        return None
+        return save_plans_through_services(
+            formset,
+            create=lambda terms: services.revision_plan_create(
+                actor=request.user, revision=revision, **terms
+            ),
+            update=lambda plan, terms: services.revision_plan_update(
+                actor=request.user, plan=plan, **terms
+            ),
+            delete=lambda plan: services.revision_plan_delete(actor=request.user, plan=plan),
+        )
 
     def _each(self, request, queryset, call):
         done = 0

@@ -13,6 +13,7 @@ hydra-style (hydra:PartialCollectionView with hydra:next) and by a Link header.
 from collections.abc import Iterator
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from products.choices import SERVICE_DELIVERY_MODES, ProductStatus
 from products.models import Product
@@ -77,7 +78,7 @@ def catalog_queryset() -> QuerySet[Product]:
 
 
 def _iso(value) -> str | None:
-    return value.isoformat() if value else None
+    return timezone.localtime(value).isoformat() if value else None
 
 
 def product_nodes(product: Product, base_url: str) -> tuple[dict, dict | None]:

@@ -42,7 +42,11 @@ class DcatCatalogView(APIView):
         params = CatalogPageInputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         base_url = request.build_absolute_uri("/").rstrip("/")
-        document, next_after = catalog_page(base_url=base_url, **params.validated_data)
+        document, next_after = catalog_page(
+            base_url=base_url,
+            after=params.validated_data["after"],
+            size=params.validated_data["page_size"],
+        )
         headers = {}
         if next_after is not None:
             headers["Link"] = f'<{document["hydra:view"]["hydra:next"]}>; rel="next"'

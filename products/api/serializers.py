@@ -1,7 +1,8 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Merchant
-from core.api import YuanField
+from core.api import YuanField as CoreYuanField
 from products.choices import (
     COMPLIANCE_CHECKLIST,
     QUALITY_CHECKLIST,
@@ -25,6 +26,11 @@ from products.models import (
     RevisionPlan,
 )
 from publicdata.models import Department, Grant
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "example": "12.34"})
+class YuanField(CoreYuanField):
+    """Yuan as a decimal string, typed for the OpenAPI schema."""
 
 
 class IndustrySerializer(serializers.ModelSerializer):
