@@ -198,6 +198,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "marketplace.tasks.orders_auto_accept_task",
         "schedule": crontab(hour=0, minute=20),
     },
+    # 01:00 every night: clear yesterday's (Asia/Shanghai) accepted orders,
+    # one Celery task per chunk of orders.
+    "settlements-clearing-previous-day": {
+        "task": "settlements.tasks.clearing_run_for_day_task",
+        "schedule": crontab(hour=1, minute=0),
+    },
     # Every morning: subscriptions ending within a week get next period's order.
     "marketplace-subscriptions-renew": {
         "task": "marketplace.tasks.subscriptions_renew_task",

@@ -1,0 +1,265 @@
+"""Reads: statements, department revenue-share statements and data-asset records."""
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+
+from core.filters import local_day_start
+from core.money import fen_to_yuan
+from core.scoping import scope_to_merchant
+from marketplace.models import Order
+from products.models import Product
+from publicdata.models import Department
+from settlements.choices import AccountKind
+from settlements.models import LedgerAccount, Posting, ProductCostLine
+
+# A statement lists at most this many postings; longer periods are split by the reader.
+STATEMENT_MAX_LINES = 5000
+
+
+def ledger_account_list(*, user) -> QuerySet[LedgerAccount]:
+    return scope_to_merchant(LedgerAccount.objects.all(), user)
+
+
+@dataclass
+class StatementLine:
+    posted_at: dt.datetime
+    entry_id: int
+    idempotency_key: str
+    purpose: str
+    order_id: int | None
+    amount_fen: int
+    balance_fen: int
+
+
+@dataclass
+class Statement:
+    account: LedgerAccount
+    date_from: dt.date
+    date_to: dt.date
+    opening_balance_fen: int
+    closing_balance_fen: int
+    credits_fen: int
+    debits_fen: int
+    lines: list[StatementLine] = field(default_factory=list)
+    truncated: bool = False
+
+
+def _period(date_from: dt.date, date_to: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    return local_day_start(date_from), local_day_start(date_to + dt.timedelta(days=1))
+
+
+def statement_for_account(
+    *, account: LedgerAccount, date_from: dt.date, date_to: dt.date
+) -> Statement:
+    """Opening balance, each posting of the period (local days, inclusive), closing balance.
+
+    The opening balance is derived from the running balance minus what was
+    posted since the period began, so a recent period reads few postings.
+    """
+    start, end = _period(date_from, date_to)
+    postings = Posting.objects.filter(account=account)
+    since_start = postings.filter(created_at__gte=start).aggregate(s=Sum("amount_fen"))["s"] or 0
+    balance_now = LedgerAccount.objects.values_list("balance_fen", flat=True).get(pk=account.pk)
+    opening = balance_now - since_start
+    in_period = postings.filter(created_at__gte=start, created_at__lt=end)
+    totals = in_period.aggregate(
+        credits=Sum("amount_fen", filter=Q(amount_fen__gt=0)),
+        debits=Sum("amount_fen", filter=Q(amount_fen__lt=0)),
+    )
+    credits, debits = totals["credits"] or 0, totals["debits"] or 0
+    rows = in_period.order_by("created_at", "id").values_list(
+        "created_at",
+        "entry_id",
+        "entry__idempotency_key",
+        "entry__purpose",
+        "entry__order_id",
+        "amount_fen",
+    )[: STATEMENT_MAX_LINES + 1]
+    lines = []
+    running = opening
+    for posted_at, entry_id, key, purpose, order_id, amount in rows[:STATEMENT_MAX_LINES]:
+        running += amount
+        lines.append(StatementLine(posted_at, entry_id, key, purpose, order_id, amount, running))
+    return Statement(
+        account=account,
+        date_from=date_from,
+        date_to=date_to,
+        opening_balance_fen=opening,
+        closing_balance_fen=opening + credits + debits,
+        credits_fen=credits,
+        debits_fen=-debits,
+        lines=lines,
+        truncated=len(rows) > STATEMENT_MAX_LINES,
+    )
+
+
+def statement_csv(statement: Statement) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    account = statement.account
+    writer.writerow(["account", account.pk, account.get_kind_display(), str(account)])
+    writer.writerow(["period", statement.date_from.isoformat(), statement.date_to.isoformat()])
+    writer.writerow(["opening_balance_yuan", fen_to_yuan(statement.opening_balance_fen)])
+    writer.writerow(
+        ["posted_at", "entry", "reference", "purpose", "order", "amount_yuan", "balance_yuan"]
+    )
+    for line in statement.lines:
+        writer.writerow(
+            [
+                line.posted_at.isoformat(),
+                line.entry_id,
+                line.idempotency_key,
+                line.purpose,
+                line.order_id or "",
+                fen_to_yuan(line.amount_fen),
+                fen_to_yuan(line.balance_fen),
+            ]
+        )
+    writer.writerow(["closing_balance_yuan", fen_to_yuan(statement.closing_balance_fen)])
+    if statement.truncated:
+        writer.writerow(["truncated", f"first {STATEMENT_MAX_LINES} postings; split the period"])
+    return out.getvalue()
+
+
+def department_share_statements(
+    *, date_from: dt.date, date_to: dt.date, department_id: int | None = None
+) -> list[dict]:
+    """Per department: revenue share owed at the start, credited in the period, at the end."""
+    start, end = _period(date_from, date_to)
+    accounts = LedgerAccount.objects.filter(kind=AccountKind.DEPARTMENT_SHARE).select_related(
+        "department"
+    )
+    if department_id is not None:
+        accounts = accounts.filter(department_id=department_id)
+    sums = {
+        row["account_id"]: row
+        for row in Posting.objects.filter(account__in=accounts, created_at__gte=start)
+        .values("account_id")
+        .annotate(
+            since=Sum("amount_fen"),
+            in_period=Sum("amount_fen", filter=Q(created_at__lt=end)),
+            orders=Count("entry__order_id", filter=Q(created_at__lt=end), distinct=True),
+        )
+    }
+    result = []
+    for account in accounts.order_by("department__code"):
+        row = sums.get(account.pk, {})
+        opening = account.balance_fen - (row.get("since") or 0)
+        credited = row.get("in_period") or 0
+        result.append(
+            {
+                "department": account.department,
+                "account_id": account.pk,
+                "date_from": date_from,
+                "date_to": date_to,
+                "opening_balance_fen": opening,
+                "share_fen": credited,
+                "orders": row.get("orders") or 0,
+                "closing_balance_fen": opening + credited,
+            }
+        )
+    return result
+
+
+def departments_with_shares() -> QuerySet[Department]:
+    return Department.objects.filter(ledger_accounts__kind=AccountKind.DEPARTMENT_SHARE)
+
+
+REVENUE_STATUSES = ("accepted", "cleared", "settled")
+
+
+def data_asset_records(
+    *, user, date_from: dt.date, date_to: dt.date, product_id: int | None = None
+) -> dict:
+    """数据资产入表: per product and month, revenue, orders and buyers; and the cost lines.
+
+    Revenue is the gross of accepted trades (amount less refunds) by the local
+    month of acceptance; cost lines are what the merchant entered.
+    """
+    start, end = _period(date_from, date_to)
+    products = scope_to_merchant(Product.objects.all(), user)
+    if product_id is not None:
+        products = products.filter(pk=product_id)
+    orders = Order.objects.filter(
+        product__in=products,
+        status__in=REVENUE_STATUSES,
+        accepted_at__gte=start,
+        accepted_at__lt=end,
+    )
+    revenue = list(
+        orders.annotate(month=TruncMonth("accepted_at"))
+        .values("product_id", "product__title", "month")
+        .annotate(
+            gross=Sum("amount_fen"),
+            refunded=Sum("refunded_fen"),
+            orders=Count("id"),
+            buyers=Count("buyer_id", distinct=True),
+        )
+        .order_by("product_id", "month")
+    )
+    costs = list(
+        ProductCostLine.objects.filter(
+            product__in=products, incurred_on__gte=date_from, incurred_on__lte=date_to
+        )
+        .select_related("product")
+        .order_by("product_id", "incurred_on", "id")
+    )
+    return {
+        "revenue": [
+            {
+                "product_id": row["product_id"],
+                "product": row["product__title"],
+                "month": row["month"].date().replace(day=1)
+                if isinstance(row["month"], dt.datetime)
+                else row["month"],
+                "revenue_fen": (row["gross"] or 0) - (row["refunded"] or 0),
+                "orders": row["orders"],
+                "buyers": row["buyers"],
+            }
+            for row in revenue
+        ],
+        "costs": costs,
+    }
+
+
+def data_asset_csv(records: dict) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["record", "product_id", "product", "period", "category", "amount_yuan", "orders", "buyers",
+         "description"]
+    )  # fmt: skip
+    for row in records["revenue"]:
+        writer.writerow(
+            [
+                "revenue",
+                row["product_id"],
+                row["product"],
+                row["month"].strftime("%Y-%m"),
+                "",
+                fen_to_yuan(row["revenue_fen"]),
+                row["orders"],
+                row["buyers"],
+                "",
+            ]
+        )
+    for line in records["costs"]:
+        writer.writerow(
+            [
+                "cost",
+                line.product_id,
+                line.product.title,
+                line.incurred_on.isoformat(),
+                line.category,
+                fen_to_yuan(line.amount_fen),
+                "",
+                "",
+                line.description,
+            ]
+        )
+    return out.getvalue()
