@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -27,6 +28,7 @@ class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     pass
 
 
+@extend_schema_field({"type": "string", "format": "decimal", "example": "12.34"})
 class YuanField(serializers.Field):
     """Money in yuan as a decimal string ("12.34") outside, integer fen inside."""
 
