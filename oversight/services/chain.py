@@ -35,7 +35,7 @@ from collections.abc import Iterable
 
 from django.apps import apps
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Model
+from django.db.models import F, Max, Model
 from django.utils import timezone
 
 from core.models import StatusEvent
@@ -315,7 +315,7 @@ def chain_verify(*, full: bool = False, budget: int | None = None) -> tuple[list
                 )
             )
 
-    seals = ChainSeal.objects.order_by("verified_at", "sequence")
+    seals = ChainSeal.objects.order_by(F("verified_at").asc(nulls_first=True), "sequence")
     if not full:
         seals = seals[:budget]
     verified_ok = []

@@ -63,7 +63,9 @@ def plant_unbalanced_entry(ex):
     entry = JournalEntry.objects.get(idempotency_key=f"payment:order:{ex.paid.pk}")
     posting = entry.postings.order_by("pk").first()
     with ledger_unlocked():
-        raw("UPDATE settlements_posting SET amount_fen = amount_fen + 7 WHERE id = %s", [posting.pk])  # noqa: E501
+        raw(
+            "UPDATE settlements_posting SET amount_fen = amount_fen + 7 WHERE id = %s", [posting.pk]
+        )
     return entry
 
 
