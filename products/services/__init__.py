@@ -25,6 +25,7 @@ from products.services.listing import (
     product_withdraw,
     products_follow_merchant_status,
 )
+from products.services.reference import board_save, industry_save
 from products.services.registration import registration_number_issue
 from products.services.revisions import (
     revision_approve,
@@ -40,6 +41,8 @@ from products.services.revisions import (
 )
 
 __all__ = [
+    "board_save",
+    "industry_save",
     "plan_create",
     "plan_delete",
     "plan_update",
