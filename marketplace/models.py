@@ -129,6 +129,12 @@ class Order(TimeStampedModel):
             models.Index(fields=["status", "delivered_at"], name="order_accept_pick"),
             # renewal picks subscriptions by the end of their period
             models.Index(fields=["status", "period_end"], name="order_renewal_pick"),
+            # the operators' "open disputes" filter: few rows, so a partial index
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(is_disputed=True),
+                name="order_disputed",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

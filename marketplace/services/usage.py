@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 MAX_CALLS_PER_RECORD = 10_000_000
 # A gateway clock a little ahead of ours is tolerated; records from the future are not.
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+# Usage older than this is past any bill and would never be charged.
+MAX_AGE = dt.timedelta(days=366)
 
 
 def month_start(day: dt.date) -> dt.date:
@@ -75,8 +77,11 @@ def usage_record_submit(
         raise BusinessRuleViolation(
             f"between 1 and {MAX_CALLS_PER_RECORD} calls per record", field="calls"
         )
-    if used_at > timezone.now() + FUTURE_TOLERANCE:
+    now = timezone.now()
+    if used_at > now + FUTURE_TOLERANCE:
         raise BusinessRuleViolation("usage cannot be in the future", field="used_at")
+    if used_at < now - MAX_AGE:
+        raise BusinessRuleViolation("usage more than a year old is not billed", field="used_at")
     existing = UsageRecord.objects.filter(seller=seller, record_id=record_id).first()
     if existing is None:
         month = month_start(timezone.localtime(used_at).date())

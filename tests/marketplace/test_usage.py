@@ -77,7 +77,19 @@ def test_usage_of_a_one_off_plan_is_refused(gateway, buyer, plan):
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("calls", 0), ("calls", "many"), ("used_at", "later"), ("buyer", "x")]
+    ("field", "value"),
+    [
+        ("calls", 0),
+        ("calls", "many"),
+        ("calls", 10**12),
+        ("used_at", "later"),
+        ("used_at", "9999-01-01T00:00:00+08:00"),
+        ("used_at", "0001-01-02T00:00:00+08:00"),
+        ("buyer", "x"),
+        ("buyer", 10**30),
+        ("plan", None),
+        ("record_id", "x" * 65),
+    ],
 )
 def test_bad_usage_records_are_400(gateway, buyer, metered, field, value):
     payload = {"record_id": "r", "buyer": buyer.pk, "plan": metered.pk, "calls": 1,
