@@ -263,3 +263,14 @@ def data_asset_csv(records: dict) -> str:
             ]
         )
     return out.getvalue()
+
+
+def rows_csv(rows) -> str:
+    """A list of flat dicts (as the API shows them) as CSV, header from the first row."""
+    out = io.StringIO()
+    rows = list(rows)
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return out.getvalue()
