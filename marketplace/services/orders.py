@@ -464,6 +464,9 @@ def _check_refundable(order: Order, amount_fen: int, *, field: str = "amount") -
             target=OrderStatus.REFUNDED,
             detail=f"an order that is {order.status} holds no escrow to refund",
         )
+    if order.clearing_batch_id is not None:
+        # Clearing has computed this order's split; the money is no longer ours to return.
+        raise Conflict("clearing has already taken this order", code="in_clearing")
     if amount_fen <= 0:
         raise BusinessRuleViolation("a refund is more than 0.00", field=field)
     if amount_fen > order.escrow_fen:
@@ -633,7 +636,9 @@ def order_dispute_open(*, actor: User, order: Order, reason: str) -> Dispute:
     _require_side(order, actor, BUYER)
     if order.is_disputed:
         return order.disputes.get(outcome="")
-    if order.status not in (OrderStatus.DELIVERED, OrderStatus.ACCEPTED):
+    if order.status not in (OrderStatus.DELIVERED, OrderStatus.ACCEPTED) or (
+        order.clearing_batch_id is not None
+    ):
         raise InvalidTransition(
             model_label=str(Order._meta.verbose_name),
             current=order.status,

@@ -328,3 +328,19 @@ def test_releasing_an_accepted_order_moves_it_into_todays_clearing(buyer, plan, 
     order.refresh_from_db()
     assert order.status == "accepted"
     assert order.accepted_at.date() == timezone.now().date()
+
+
+def test_an_order_taken_by_a_clearing_batch_is_neither_refunded_nor_disputed(buyer, plan, operator):
+    from settlements.models import ClearingBatch
+
+    # given clearing has picked the accepted order but not yet marked it cleared
+    order = accepted(buyer, plan)
+    Order.objects.filter(pk=order.pk).update(
+        clearing_batch=ClearingBatch.objects.create(business_date=dt.date(2026, 1, 5))
+    )
+    # then
+    with pytest.raises(Conflict):
+        svc.order_refund(actor=operator, order=order, reason="too late")
+    with pytest.raises(InvalidTransition):
+        svc.order_dispute_open(actor=person_of(buyer), order=order, reason="too late")
+    assert escrow_of(buyer) == 120_00
