@@ -25,8 +25,9 @@ def column_chart(
     plot_w, plot_h = width - left - 10, height - bottom - top
     peak = _nice_max(max((v for _, v in items), default=0))
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="100%" '
+        f'viewBox="0 0 {width} {height}" style="max-width:{width}px" '
+        'font-family="sans-serif" font-size="11">',
         f"<title>{escape(title)}</title>",
         f'<text x="{left}" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
     ]
@@ -42,16 +43,18 @@ def column_chart(
     slot = plot_w / max(len(items), 1)
     for n, (label, value) in enumerate(items):
         bar_h = plot_h * value / peak
-        x = left + n * slot + slot * 0.15
+        # bars stay slim when there are few months, so one bar is not a wall
+        bar_w = min(slot * 0.7, 48)
+        x = left + n * slot + (slot - bar_w) / 2
         y = top + plot_h - bar_h
         parts.append(
-            f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{bar_h:.1f}" '
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{bar_h:.1f}" '
             f'fill="{BAR_COLOUR}"><title>{escape(label)}: '
             f"{escape(value_label(value))}</title></rect>"
         )
         if len(items) <= 24 or n % max(1, len(items) // 12) == 0:
             parts.append(
-                f'<text x="{x + slot * 0.35:.1f}" y="{height - bottom + 16}" '
+                f'<text x="{x + bar_w / 2:.1f}" y="{height - bottom + 16}" '
                 f'text-anchor="middle" fill="#333">{escape(label)}</text>'
             )
     parts.append(
@@ -62,16 +65,17 @@ def column_chart(
 
 
 def bar_chart(
-    items: list[tuple[str, float]], *, title: str, value_label=str, width: int = 720
+    items: list[tuple[str, float]], *, title: str, value_label=str, width: int = 560
 ) -> SafeString:
     """Horizontal bars, one per item (e.g. products per board), labelled on the left."""
-    row, left, top = 22, 230, 30
+    row, left, top = 22, 190, 30
     height = top + row * max(len(items), 1) + 10
     plot_w = width - left - 90
     peak = max((v for _, v in items), default=0) or 1
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="100%" '
+        f'viewBox="0 0 {width} {height}" style="max-width:{width}px" '
+        'font-family="sans-serif" font-size="11">',
         f"<title>{escape(title)}</title>",
         f'<text x="0" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
     ]
@@ -80,7 +84,7 @@ def bar_chart(
     for n, (label, value) in enumerate(items):
         y = top + n * row
         bar_w = plot_w * value / peak
-        short = label if len(label) <= 34 else label[:33] + "…"
+        short = label if len(label) <= 28 else label[:27] + "…"
         parts.append(
             f'<text x="{left - 8}" y="{y + 15}" text-anchor="end" fill="#333">'
             f"{escape(short)}</text>"

@@ -4,10 +4,15 @@ from core.demo import DemoContext
 from oversight.choices import AuditTrigger
 from oversight.models import AuditRun
 from oversight.services.audit import audit_run_execute
+from oversight.services.chain import chain_seal
 from oversight.services.stats import stats_refresh
 
 
 def seed(context: DemoContext) -> None:
+    # Seeding is the only writer now, so history is sealed at once (no settling
+    # delay) and the demo's trade certificates carry their proofs.
+    seals = chain_seal(settle_seconds=0)
+    context.write(f"  sealed the history in {seals} seal(s)")
     run = AuditRun.objects.create(trigger=AuditTrigger.DEMO)
     run = audit_run_execute(run_id=run.pk)
     if run is not None:

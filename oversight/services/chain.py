@@ -177,7 +177,9 @@ def _digest_of(seal: ChainSeal) -> str:
     )
 
 
-def chain_seal(*, batch_size: int | None = None, max_seals: int = 1000) -> int:
+def chain_seal(
+    *, batch_size: int | None = None, max_seals: int = 1000, settle_seconds: int | None = None
+) -> int:
     """Seal covered rows not sealed yet, in batches of `batch_size`; return seals made.
 
     Invariant: each new seal links to the chain's head, and starts where its
@@ -186,7 +188,9 @@ def chain_seal(*, batch_size: int | None = None, max_seals: int = 1000) -> int:
     leaves the rest to the winner.
     """
     batch_size = batch_size or setting("EXCHANGE_CHAIN_SEAL_BATCH")
-    cutoff = timezone.now() - dt.timedelta(seconds=setting("EXCHANGE_CHAIN_SETTLE_SECONDS"))
+    if settle_seconds is None:
+        settle_seconds = setting("EXCHANGE_CHAIN_SETTLE_SECONDS")
+    cutoff = timezone.now() - dt.timedelta(seconds=settle_seconds)
     made = 0
     for table, model in covered_models().items():
         while made < max_seals:
