@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin import ReasonActionForm
 from core.admin import EventInline, ScopedAdmin
 from core.exceptions import BusinessRuleViolation, Conflict, InvalidTransition
+from core.money import fen_to_yuan, yuan_to_fen
 from core.scoping import is_operator, merchant_id_of
 from products import services
 from products.choices import ProductStatus, RevisionStatus
@@ -47,29 +48,70 @@ class BoardAdmin(ScopedAdmin):
     filter_horizontal = ("industries",)
 
 
+YUAN_FIELDS = {
+    "price": "price_fen",
+    "unit_price": "unit_price_fen",
+    "monthly_cap": "monthly_cap_fen",
+}
+
+
+def _yuan_field(label):
+    return forms.DecimalField(
+        label=label, required=False, min_value=0, max_digits=15, decimal_places=2
+    )
+
+
 class PlanTermsForm(forms.ModelForm):
-    """Checks a plan's terms against its kind before the services see them."""
+    """Plan terms with prices typed and shown in yuan; stored as integer fen.
+
+    Checks the terms against the kind before the services see them.
+    """
+
+    price = _yuan_field(_("price (yuan)"))
+    unit_price = _yuan_field(_("price per call (yuan)"))
+    monthly_cap = _yuan_field(_("monthly cap (yuan)"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            for yuan, fen in YUAN_FIELDS.items():
+                value = getattr(self.instance, fen)
+                self.initial[yuan] = None if value is None else fen_to_yuan(value)
 
     def clean(self):
         data = super().clean()
-        if self.cleaned_data.get("DELETE") or not self.has_changed():
+        if data.get("DELETE") or not self.has_changed():
             return data
+        terms = {
+            "name": data.get("name") or "",
+            "kind": data.get("kind") or "",
+            "period": data.get("period") or "",
+            "included_calls": data.get("included_calls") or 0,
+        }
+        for yuan, fen in YUAN_FIELDS.items():
+            value = data.get(yuan)
+            terms[fen] = None if value is None else yuan_to_fen(value)
+        for fen in ("price_fen", "unit_price_fen"):
+            terms[fen] = terms[fen] or 0
         try:
-            terms = validate_plan_terms(
-                {f: data.get(f) for f in PLAN_TERMS_FIELDS if f in data}
-                | {
-                    "name": data.get("name") or "",
-                    "period": data.get("period") or "",
-                    "price_fen": data.get("price_fen") or 0,
-                    "unit_price_fen": data.get("unit_price_fen") or 0,
-                    "included_calls": data.get("included_calls") or 0,
-                }
-            )
+            terms = validate_plan_terms(terms)
         except BusinessRuleViolation as exc:
-            field = exc.field if exc.field in self.fields else None
+            field = {v: k for k, v in YUAN_FIELDS.items()}.get(exc.field, exc.field)
+            field = field if field in self.fields else None
             raise forms.ValidationError({field: exc.message} if field else exc.message) from exc
         data.update(terms)
         return data
+
+
+PLAN_FORM_FIELDS = (
+    "name",
+    "kind",
+    "period",
+    "price",
+    "unit_price",
+    "included_calls",
+    "monthly_cap",
+)
 
 
 def save_plans_through_services(formset, *, create, update, delete) -> None:
@@ -97,10 +139,12 @@ def save_plans_through_services(formset, *, create, update, delete) -> None:
 
 
 class PlanInline(admin.TabularInline):
+    """Prices are typed and shown in yuan; the form turns them into fen (分)."""
+
     model = PricingPlan
     form = PlanTermsForm
     extra = 0
-    fields = (*PLAN_TERMS_FIELDS, "is_active")
+    fields = (*PLAN_FORM_FIELDS, "is_active")
     readonly_fields = ("is_active",)
 
     def _editable(self, request, obj) -> bool:
@@ -164,6 +208,7 @@ class ProductAdmin(ScopedAdmin):
         "status",
         "version",
         "registration_number",
+        "starting_price",
         "listed_at",
     )
     list_filter = ("status", "delivery_mode", "grade", "industry", "board")
@@ -187,6 +232,10 @@ class ProductAdmin(ScopedAdmin):
 
     def get_fields(self, request, obj=None):
         return (*self.fields, *self.readonly_fields) if obj else self.fields
+
+    @admin.display(description=_("starting price (yuan)"), ordering="min_price_fen")
+    def starting_price(self, product):
+        return "-" if product.min_price_fen is None else fen_to_yuan(product.min_price_fen)
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.status != ProductStatus.DRAFT:
@@ -271,7 +320,7 @@ class ProductAdmin(ScopedAdmin):
 
 class RevisionPlanInline(PlanInline):
     model = RevisionPlan
-    fields = PLAN_TERMS_FIELDS
+    fields = PLAN_FORM_FIELDS
     readonly_fields = ()
 
     def _editable(self, request, obj) -> bool:

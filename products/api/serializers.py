@@ -33,13 +33,23 @@ class YuanField(CoreYuanField):
     """Yuan as a decimal string, typed for the OpenAPI schema."""
 
 
-class IndustrySerializer(serializers.ModelSerializer):
+class CodeFixedOnUpdateMixin:
+    """The code identifies the record (URLs, the exported catalog): set once, never changed."""
+
+    def get_extra_kwargs(self):
+        kwargs = super().get_extra_kwargs()
+        if self.instance is not None:
+            kwargs.setdefault("code", {})["read_only"] = True
+        return kwargs
+
+
+class IndustrySerializer(CodeFixedOnUpdateMixin, serializers.ModelSerializer):
     class Meta:
         model = Industry
         fields = ["id", "code", "name", "is_active"]
 
 
-class BoardSerializer(serializers.ModelSerializer):
+class BoardSerializer(CodeFixedOnUpdateMixin, serializers.ModelSerializer):
     industries = serializers.SlugRelatedField(
         slug_field="code", many=True, queryset=Industry.objects.all(), required=False
     )

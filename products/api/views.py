@@ -74,6 +74,20 @@ class IndustryViewSet(ReferenceDataViewSet):
     serializer_class = IndustrySerializer
     filterset_fields = ["is_active"]
 
+    def perform_create(self, serializer):
+        serializer.instance = services.industry_save(
+            actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        industry = serializer.instance
+        data = {"name": industry.name, "is_active": industry.is_active}
+        data.update(serializer.validated_data)
+        data.pop("code", None)
+        serializer.instance = services.industry_save(
+            actor=self.request.user, code=industry.code, **data
+        )
+
 
 class BoardViewSet(ReferenceDataViewSet):
     """交易专板 trading boards, each run with one partner department."""
@@ -81,6 +95,24 @@ class BoardViewSet(ReferenceDataViewSet):
     queryset = Board.objects.select_related("department").prefetch_related("industries")
     serializer_class = BoardSerializer
     filterset_fields = ["is_active", "department"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.board_save(
+            actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        board = serializer.instance
+        data = {
+            "name": board.name,
+            "description": board.description,
+            "department": board.department,
+            "industries": list(board.industries.all()),
+            "is_active": board.is_active,
+        }
+        data.update(serializer.validated_data)
+        data.pop("code", None)
+        serializer.instance = services.board_save(actor=self.request.user, code=board.code, **data)
 
 
 class NullsLastOrderingFilter(OrderingFilter):

@@ -48,8 +48,8 @@ def test_merchant_creates_a_draft_with_a_plan_in_the_admin(client, owner_a):
     # when they add a product with a monthly subscription plan
     data = {
         **product_form(industry),
-        **plan_formset(rows=[{"kind": "subscription", "period": "month", "price_fen": "9900",
-                              "unit_price_fen": "0", "included_calls": "0", "name": "Monthly"}]),
+        **plan_formset(rows=[{"kind": "subscription", "period": "month", "price": "99.00",
+                              "included_calls": "0", "name": "Monthly"}]),
         **plan_formset("reviews"),
         **plan_formset("events"),
     }  # fmt: skip
@@ -69,13 +69,14 @@ def test_a_plan_that_does_not_fit_its_kind_is_a_form_error(client, owner_a):
     client.force_login(owner_a)
     data = {
         **product_form(industry),
-        **plan_formset(rows=[{"kind": "subscription", "price_fen": "9900",
-                              "unit_price_fen": "0", "included_calls": "0"}]),
+        **plan_formset(rows=[{"kind": "subscription", "price": "99",
+                              "included_calls": "0"}]),
         **plan_formset("reviews"),
         **plan_formset("events"),
     }  # fmt: skip
     response = client.post(ADD, data)
     assert response.status_code == 200
+    assert "period" in response.context["inline_admin_formsets"][0].formset.forms[0].errors
     assert not Product.objects.exists()
 
 
@@ -146,3 +147,27 @@ def test_operator_sees_every_product_but_edits_none_in_the_admin(client, operato
     assert product in client.get(CHANGELIST).context["cl"].queryset
     response = client.post(change_url(product), {"title": "x"})
     assert response.status_code == 403
+
+
+def test_a_draft_plan_is_shown_in_yuan_and_repriced_in_yuan(client, owner_a):
+    # given a draft with a metered plan of 0.05 yuan per call
+    product = ProductFactory(provider=owner_a.merchant, status="draft")
+    plan = PricingPlan.objects.create(product=product, kind="metered", unit_price_fen=5)
+    client.force_login(owner_a)
+    page = client.get(change_url(product))
+    plan_form = page.context["inline_admin_formsets"][0].formset.forms[0]
+    assert plan_form.initial["unit_price"] == "0.05"
+    # when the merchant sets 0.08 yuan per call and a 300 yuan monthly cap
+    data = {
+        **product_form(product.industry, title=product.title),
+        **plan_formset(rows=[{"id": plan.pk, "product": product.pk, "kind": "metered",
+                              "unit_price": "0.08", "monthly_cap": "300", "included_calls": "0"}]),
+        **plan_formset("reviews"),
+        **plan_formset("events"),
+    }  # fmt: skip
+    data["plans-INITIAL_FORMS"] = "1"
+    response = client.post(change_url(product), data)
+    # then the plan holds fen
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert (plan.unit_price_fen, plan.monthly_cap_fen) == (8, 300_00)

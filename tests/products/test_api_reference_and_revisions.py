@@ -112,3 +112,24 @@ def test_the_schema_builds(operator_api):
     response = operator_api.get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/v1/products/{id}/start-review/" in response.content
+
+
+def test_an_industrys_code_never_changes(operator_api):
+    IndustryFactory(code="energy", name="Energy")
+    response = operator_api.patch(
+        "/api/v1/industries/energy/", {"code": "power", "name": "Power"}, format="json"
+    )
+    assert response.status_code == 200
+    assert Industry.objects.filter(code="energy", name="Power").exists()
+    assert not Industry.objects.filter(code="power").exists()
+
+
+def test_a_board_keeps_its_industries_when_only_renamed(operator_api):
+    weather = IndustryFactory(code="weather")
+    operator_api.post(
+        "/api/v1/boards/", {"code": "w", "name": "W", "industries": ["weather"]}, format="json"
+    )
+    response = operator_api.patch("/api/v1/boards/w/", {"name": "Weather"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["industries"] == ["weather"]
+    assert list(Board.objects.get(code="w").industries.all()) == [weather]
