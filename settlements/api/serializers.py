@@ -19,7 +19,7 @@ from settlements.models import (
 MAX_ID = 2**62
 
 
-class EventSerializer(serializers.Serializer):
+class SettlementEventSerializer(serializers.Serializer):
     from_status = serializers.CharField()
     to_status = serializers.CharField()
     reason = serializers.CharField()
@@ -96,7 +96,7 @@ class ClearingBatchSerializer(serializers.ModelSerializer):
 class ClearingBatchDetailSerializer(ClearingBatchSerializer):
     progress = serializers.SerializerMethodField()
     chunks = ClearingChunkSerializer(many=True, read_only=True)
-    events = EventSerializer(many=True, read_only=True)
+    events = SettlementEventSerializer(many=True, read_only=True)
 
     class Meta(ClearingBatchSerializer.Meta):
         fields = [*ClearingBatchSerializer.Meta.fields, "progress", "chunks", "events"]
@@ -148,7 +148,7 @@ class PayoutSerializer(serializers.ModelSerializer):
 
 
 class PayoutDetailSerializer(PayoutSerializer):
-    events = EventSerializer(many=True, read_only=True)
+    events = SettlementEventSerializer(many=True, read_only=True)
 
     class Meta(PayoutSerializer.Meta):
         fields = [*PayoutSerializer.Meta.fields, "events"]

@@ -126,7 +126,8 @@ def clearing_batch_confirm(*, actor, batch: ClearingBatch, reason: str = "") -> 
     )
     if changed:
         _payouts_build(batch=batch, actor=actor)
-        _batch_settle_if_paid(batch=batch, actor=actor)
+        if _batch_settle_if_paid(batch=batch, actor=actor):
+            batch.refresh_from_db()
     return batch
 
 
