@@ -38,8 +38,13 @@ class ProductFilter(django_filters.FilterSet):
     board = django_filters.ModelChoiceFilter(
         queryset=Board.objects.all(), to_field_name="code", label=_("trading board (code)")
     )
-    status = django_filters.MultipleChoiceFilter(choices=ProductStatus.choices)
-    delivery_mode = django_filters.MultipleChoiceFilter(choices=DeliveryMode.choices)
+    # distinct=False: these are columns of the product itself, so no row can repeat,
+    # and SELECT DISTINCT would make PostgreSQL sort every match instead of
+    # walking an index in order and stopping after one page.
+    status = django_filters.MultipleChoiceFilter(choices=ProductStatus.choices, distinct=False)
+    delivery_mode = django_filters.MultipleChoiceFilter(
+        choices=DeliveryMode.choices, distinct=False
+    )
     grade = django_filters.ChoiceFilter(choices=Grade.choices)
     source_kind = django_filters.ChoiceFilter(choices=DataSourceKind.choices)
     provider = django_filters.NumberFilter(field_name="provider_id", label=_("provider (id)"))
@@ -91,7 +96,7 @@ class ReviewFilter(django_filters.FilterSet):
 
 class RevisionFilter(django_filters.FilterSet):
     product = django_filters.NumberFilter(field_name="product_id")
-    status = django_filters.MultipleChoiceFilter(choices=RevisionStatus.choices)
+    status = django_filters.MultipleChoiceFilter(choices=RevisionStatus.choices, distinct=False)
 
     class Meta:
         model = ProductRevision

@@ -32,6 +32,7 @@ from products.api.serializers import (
 )
 from products.filters import ProductFilter, ReviewFilter, RevisionFilter
 from products.models import (
+    MANUAL_SECTIONS,
     Board,
     Industry,
     PricingPlan,
@@ -157,6 +158,9 @@ class ProductViewSet(
 
     def get_queryset(self):
         queryset = super().get_queryset()
+        if self.action == "list":
+            # The list shows no manual: leave its long texts in the table.
+            return queryset.defer(*MANUAL_SECTIONS, "sample", "delisting_request_reason")
         if self.action != "list":
             queryset = queryset.prefetch_related(
                 Prefetch("plans", queryset=PricingPlan.objects.order_by("-is_active", "id")),
