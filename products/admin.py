@@ -214,7 +214,7 @@ class ProductAdmin(ScopedAdmin):
     list_filter = ("status", "delivery_mode", "grade", "industry", "board")
     search_fields = ("title", "registration_number")
     list_select_related = ("provider", "industry")
-    fields = (*CONTENT_FIELDS, "grant")
+    fields = (*CONTENT_FIELDS, "grant", "scenarios")
     readonly_fields = (
         "status",
         "version",

@@ -31,6 +31,17 @@ class YuanFilter(django_filters.Filter):
     field_class = YuanFormField
 
 
+class IdFilter(django_filters.NumberFilter):
+    """A row id: a whole number that fits a 64-bit column, else a 400 naming the filter."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
 class ProductFilter(django_filters.FilterSet):
     industry = django_filters.ModelChoiceFilter(
         queryset=Industry.objects.all(), to_field_name="code", label=_("industry (code)")
@@ -47,7 +58,7 @@ class ProductFilter(django_filters.FilterSet):
     )
     grade = django_filters.ChoiceFilter(choices=Grade.choices)
     source_kind = django_filters.ChoiceFilter(choices=DataSourceKind.choices)
-    provider = django_filters.NumberFilter(field_name="provider_id", label=_("provider (id)"))
+    provider = IdFilter(field_name="provider_id", label=_("provider (id)"))
     provider_region = django_filters.ChoiceFilter(
         field_name="provider__region", choices=Region.choices, label=_("provider's region")
     )
@@ -87,7 +98,7 @@ class ProductFilter(django_filters.FilterSet):
 
 
 class ReviewFilter(django_filters.FilterSet):
-    product = django_filters.NumberFilter(field_name="product_id")
+    product = IdFilter(field_name="product_id")
 
     class Meta:
         model = ProductReview
@@ -95,7 +106,7 @@ class ReviewFilter(django_filters.FilterSet):
 
 
 class RevisionFilter(django_filters.FilterSet):
-    product = django_filters.NumberFilter(field_name="product_id")
+    product = IdFilter(field_name="product_id")
     status = django_filters.MultipleChoiceFilter(choices=RevisionStatus.choices, distinct=False)
 
     class Meta:

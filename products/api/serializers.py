@@ -25,7 +25,7 @@ from products.models import (
     RevisionEvent,
     RevisionPlan,
 )
-from publicdata.models import Department, Grant
+from publicdata.models import Department, Grant, Scenario
 
 
 @extend_schema_field({"type": "string", "format": "decimal", "example": "12.34"})
@@ -234,6 +234,7 @@ class ProductDetailSerializer(ProductSerializer):
             *MANUAL_SECTIONS,
             "sample",
             "grant",
+            "scenarios",
             "delisting_request_reason",
             "plans",
             "reviews",
@@ -280,6 +281,12 @@ class ProductCreateInputSerializer(ContentInputSerializer):
     )
     grant = serializers.PrimaryKeyRelatedField(
         queryset=Grant.objects.all(), required=False, allow_null=True
+    )
+    scenarios = serializers.PrimaryKeyRelatedField(
+        queryset=Scenario.objects.all(),
+        many=True,
+        required=False,
+        help_text="Public data: the authorized scenarios the product serves.",
     )
 
 

@@ -6,7 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.response import Response
 
-from core.api import ReasonInputSerializer, ScopedViewSetMixin
+from core.api import OptionalReasonInputSerializer, ReasonInputSerializer, ScopedViewSetMixin
 from core.exceptions import BusinessRuleViolation
 from core.permissions import IsOperator
 from core.scoping import is_operator, merchant_id_of
@@ -172,6 +172,7 @@ class ProductViewSet(
                     ),
                 ),
                 "versions",
+                "scenarios",
             )
         return queryset
 
@@ -215,13 +216,16 @@ class ProductViewSet(
         product = services.product_submit(actor=request.user, product=self.get_object())
         return self._detail(product)
 
-    @extend_schema(request=ReasonInputSerializer, responses=ProductDetailSerializer)
+    @extend_schema(request=OptionalReasonInputSerializer, responses=ProductDetailSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         """submitted -> draft (the provider takes the submission back)."""
         product = self.get_object()
-        reason = str(request.data.get("reason", ""))[:2000] if hasattr(request.data, "get") else ""
-        product = services.product_withdraw(actor=request.user, product=product, reason=reason)
+        data = OptionalReasonInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        product = services.product_withdraw(
+            actor=request.user, product=product, **data.validated_data
+        )
         return self._detail(product)
 
     @extend_schema(request=None, responses=ProductDetailSerializer)

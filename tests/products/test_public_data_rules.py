@@ -95,3 +95,38 @@ def test_an_own_data_product_naming_a_grant_is_refused(owner_a, grant, make_draf
     with pytest.raises(BusinessRuleViolation) as err:
         services.product_submit(actor=owner_a, product=product)
     assert err.value.field == "grant"
+
+
+def test_a_merchant_names_grant_and_scenarios_through_the_api_and_submits(
+    merchant_a_api, owner_a, grant, industry
+):
+    # given an authorized scenario under the merchant's grant
+    scenario = ScenarioFactory(grant=grant)
+    # when the merchant creates a public-data draft naming both, prices it and submits
+    from tests.factories.products import MANUAL
+
+    created = merchant_a_api.post(
+        "/api/v1/products/",
+        {"title": "Parking forecast", "industry": industry.code, "delivery_mode": "api",
+         "source_kind": "public", "grant": grant.pk, "scenarios": [scenario.pk], **MANUAL},
+        format="json",
+    )  # fmt: skip
+    assert created.status_code == 201, created.content
+    product_id = created.json()["id"]
+    assert created.json()["scenarios"] == [scenario.pk]
+    priced = merchant_a_api.post(
+        "/api/v1/plans/", {"product": product_id, "kind": "one_off", "price": "20000.00"},
+        format="json",
+    )  # fmt: skip
+    # then a price above the grant's ceiling (1000 yuan) is refused, one below accepted
+    assert priced.status_code == 400
+    assert "price_fen" in priced.json()
+    cheaper = merchant_a_api.post(
+        "/api/v1/plans/",
+        {"product": product_id, "kind": "one_off", "price": "800.00"},
+        format="json",
+    )
+    assert cheaper.status_code == 201
+    submitted = merchant_a_api.post(f"/api/v1/products/{product_id}/submit/")
+    assert submitted.status_code == 200, submitted.content
+    assert submitted.json()["status"] == "submitted"
