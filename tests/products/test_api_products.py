@@ -359,3 +359,33 @@ def test_the_list_query_has_no_distinct_so_an_index_can_serve_the_order(operator
     assert product_sql
     assert all("DISTINCT" not in sql.upper() for sql in product_sql)
     assert all("manual_content" not in sql for sql in product_sql)
+
+
+def test_source_kind_registration_number_and_delisting_requested_filters(operator_api, owner_a):
+    from products import services
+
+    own = ProductFactory(provider=owner_a.merchant, source_kind="own")
+    consent = ProductFactory(provider=owner_a.merchant, source_kind="consent")
+    services.product_request_delisting(actor=owner_a, product=consent, reason="ends")
+    assert ids(operator_api.get(URL, {"source_kind": "consent"})) == {consent.pk}
+    assert ids(operator_api.get(URL, {"registration_number": own.registration_number})) == {own.pk}
+    assert ids(operator_api.get(URL, {"delisting_requested": "true"})) == {consent.pk}
+    assert ids(operator_api.get(URL, {"delisting_requested": "false"})) == {own.pk}
+
+
+def test_the_same_operator_approving_twice_through_the_api_is_a_400(
+    operator_api, owner_a, make_draft
+):
+    from products import services
+
+    product = make_draft(owner_a, grade="important")
+    services.product_submit(actor=owner_a, product=product)
+    operator_api.post(f"{URL}{product.pk}/start-review/")
+    first = operator_api.post(f"{URL}{product.pk}/approve/", ALL_TICKED, format="json")
+    assert first.status_code == 200
+    assert first.json()["status"] == "in_review"
+    assert first.json()["reviews"][0]["first_approver"] is not None
+    again = operator_api.post(f"{URL}{product.pk}/approve/", ALL_TICKED, format="json")
+    assert again.status_code == 400
+    assert again.json()["code"] == "same_approver"
+    assert Product.objects.get(pk=product.pk).status == "in_review"

@@ -75,3 +75,64 @@ def test_concurrent_approvals_get_unique_registration_numbers():
     assert all(n.startswith("HNDP-") for n in numbers)
     assert len(set(numbers)) == 12
     assert sum(c.last_serial for c in RegistrationCounter.objects.all()) == 12
+
+
+def _run_at_once(calls):
+    barrier = threading.Barrier(len(calls))
+    outcomes = []
+
+    def run(call):
+        try:
+            barrier.wait()
+            call()
+            outcomes.append("ok")
+        except Exception as exc:
+            outcomes.append(type(exc).__name__)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(outcomes)
+
+
+def _important_in_review():
+    product = ProductFactory(status="in_review", grade="important")
+    product.plans.create(kind="one_off", price_fen=100)
+    product.reviews.create(version=1, grade="important", required_approvals=2)
+    return product
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_operators_approving_important_data_at_once_list_it_with_two_approvers():
+    # given an important-grade product in review and two operators
+    product = _important_in_review()
+    first, second = OperatorFactory(), OperatorFactory()
+    # when both approve at the same moment
+    outcomes = _run_at_once(
+        [lambda op=op: product_approve(actor=op, product=product, **ALL_TICKED)
+         for op in (first, second)]
+    )  # fmt: skip
+    # then the row lock orders them: one first approval, one listing
+    assert outcomes == ["ok", "ok"]
+    product.refresh_from_db()
+    assert product.status == "listed"
+    review = product.reviews.get()
+    assert {review.first_approver_id, review.decided_by_id} == {first.pk, second.pk}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_operator_approving_important_data_twice_at_once_does_not_list_it():
+    product = _important_in_review()
+    operator = OperatorFactory()
+    outcomes = _run_at_once(
+        [lambda: product_approve(actor=operator, product=product, **ALL_TICKED)] * 2
+    )
+    assert outcomes == ["BusinessRuleViolation", "ok"]
+    product.refresh_from_db()
+    assert product.status == "in_review"
