@@ -161,20 +161,18 @@ class ProductViewSet(
         if self.action == "list":
             # The list shows no manual: leave its long texts in the table.
             return queryset.defer(*MANUAL_SECTIONS, "sample", "delisting_request_reason")
-        if self.action != "list":
-            queryset = queryset.prefetch_related(
-                Prefetch("plans", queryset=PricingPlan.objects.order_by("-is_active", "id")),
-                Prefetch("events", queryset=ProductEvent.objects.select_related("actor")),
-                Prefetch(
-                    "reviews",
-                    queryset=ProductReview.objects.select_related(
-                        "reviewer", "first_approver", "decided_by"
-                    ),
+        return queryset.prefetch_related(
+            Prefetch("plans", queryset=PricingPlan.objects.order_by("-is_active", "id")),
+            Prefetch("events", queryset=ProductEvent.objects.select_related("actor")),
+            Prefetch(
+                "reviews",
+                queryset=ProductReview.objects.select_related(
+                    "reviewer", "first_approver", "decided_by"
                 ),
-                "versions",
-                "scenarios",
-            )
-        return queryset
+            ),
+            "versions",
+            "scenarios",
+        )
 
     def _detail(self, product, code=status.HTTP_200_OK):
         product = self.get_queryset().get(pk=product.pk)
