@@ -353,3 +353,45 @@ class RejectInputSerializer(serializers.Serializer):
     comments = serializers.CharField(max_length=5000, help_text="What the merchant must fix.")
     compliance_checklist = _checklist_field(COMPLIANCE_CHECKLIST, required=False)
     quality_checklist = _checklist_field(QUALITY_CHECKLIST, required=False)
+
+
+class MarketPlanSerializer(PlanSerializer):
+    class Meta(PlanSerializer.Meta):
+        fields = [f for f in PlanSerializer.Meta.fields if f not in {"product", "is_active"}]
+
+
+class MarketProductSerializer(ProductSerializer):
+    """What any signed-in merchant may read about a listed product: the offer, not the file.
+
+    No review records, status history or delisting requests: those stay with the
+    provider and the operators.
+    """
+
+    plans = MarketPlanSerializer(source="plans_on_sale", many=True, read_only=True)
+    scenarios = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta(ProductSerializer.Meta):
+        fields = [
+            "id",
+            "title",
+            "summary",
+            *MANUAL_SECTIONS,
+            "sample",
+            "provider",
+            "provider_name",
+            "provider_region",
+            "industry",
+            "board",
+            "source_kind",
+            "grade",
+            "delivery_mode",
+            "volume_bytes",
+            "tags",
+            "version",
+            "registration_number",
+            "listed_at",
+            "starting_price",
+            "grant",
+            "scenarios",
+            "plans",
+        ]

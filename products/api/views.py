@@ -15,6 +15,7 @@ from products.api.serializers import (
     ApproveInputSerializer,
     BoardSerializer,
     IndustrySerializer,
+    MarketProductSerializer,
     PlanCreateInputSerializer,
     PlanSerializer,
     PlanUpdateInputSerializer,
@@ -30,6 +31,7 @@ from products.api.serializers import (
     RevisionSerializer,
     RevisionUpdateInputSerializer,
 )
+from products.choices import ProductStatus
 from products.filters import ProductFilter, ReviewFilter, RevisionFilter
 from products.models import (
     MANUAL_SECTIONS,
@@ -474,3 +476,40 @@ class RevisionPlanViewSet(
     def destroy(self, request, pk=None):
         services.revision_plan_delete(actor=request.user, plan=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MarketProductViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """The market: every provider's listed products and the plans on sale, for buyers.
+
+    Deliberately not narrowed by core.scoping: a listing is published to every
+    signed-in role, as the DCAT catalog publishes it to other exchanges. It is
+    read-only and shows only listed products; drafts, reviews and histories stay
+    behind /products/, which is scoped to the provider.
+    """
+
+    published_listing = True
+    queryset = Product.objects.filter(status=ProductStatus.LISTED).select_related(
+        "provider", "industry", "board"
+    )
+    serializer_class = MarketProductSerializer
+    filterset_class = ProductFilter
+    search_fields = ["title", "summary", "tags"]
+    ordering_fields = ["listed_at", "title", "min_price_fen"]
+    ordering = ["-listed_at"]
+    filter_backends = [DjangoFilterBackend, SearchFilter, NullsLastOrderingFilter]
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .prefetch_related(
+                Prefetch(
+                    "plans",
+                    queryset=PricingPlan.objects.filter(is_active=True).order_by("id"),
+                    to_attr="plans_on_sale",
+                ),
+                "scenarios",
+            )
+        )
