@@ -1,8 +1,7 @@
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Merchant
-from core.api import YuanField as CoreYuanField
+from core.api import YuanField
 from products.choices import (
     COMPLIANCE_CHECKLIST,
     QUALITY_CHECKLIST,
@@ -26,11 +25,6 @@ from products.models import (
     RevisionPlan,
 )
 from publicdata.models import Department, Grant, Scenario
-
-
-@extend_schema_field({"type": "string", "format": "decimal", "example": "12.34"})
-class YuanField(CoreYuanField):
-    """Yuan as a decimal string, typed for the OpenAPI schema."""
 
 
 class CodeFixedOnUpdateMixin:
