@@ -132,6 +132,7 @@ class JournalEntry(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="reversals",
+        db_index=False,  # partial index below: only reversals carry it
     )
     memo = models.CharField(_("memo"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("posted at"), auto_now_add=True)
@@ -145,6 +146,11 @@ class JournalEntry(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["idempotency_key"], name="one_entry_per_key")
+        ]
+        indexes = [
+            models.Index(
+                fields=["reverses"], condition=Q(reverses__isnull=False), name="entry_reverses"
+            )
         ]
 
     def __str__(self) -> str:

@@ -250,11 +250,12 @@ def clearing_chunk_run(*, chunk_id: int) -> dict:
             _execute(cursor, sql.LITE_INSERT_POSTINGS, params)
             _execute(cursor, sql.LITE_DELTA, params)
         cursor.execute(sql.DELTA_TOTALS)
-        imbalance, postings, entries = cursor.fetchone()
+        # SUM over BIGINT is NUMERIC on PostgreSQL; the counts are whole numbers.
+        imbalance, postings, entries = (int(v) for v in cursor.fetchone())
         if imbalance != 0:
             raise LedgerImbalance(f"clearing chunk {chunk.pk}: postings sum to {imbalance}")
         cursor.execute(sql.WORK_TOTALS)
-        orders, gross, fee, share, net = cursor.fetchone()
+        orders, gross, fee, share, net = (int(v) for v in cursor.fetchone())
         if postgres:
             _execute(cursor, sql.PG_LOCK_ACCOUNTS)
         _execute(cursor, sql.APPLY_BALANCES, params)
@@ -291,7 +292,7 @@ def clearing_batch_finalize(*, batch_id: int, actor=None) -> bool:
     params = {"batch_id": batch.pk}
     with connection.cursor() as cursor:
         cursor.execute(sql.BATCH_TOTALS_FROM_POSTINGS, params)
-        by_kind = dict(cursor.fetchall())
+        by_kind = {kind: int(total) for kind, total in cursor.fetchall()}
         cursor.execute(sql.BATCH_ORDER_COUNT, params)
         (order_count,) = cursor.fetchone()
     totals = {

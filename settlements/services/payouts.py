@@ -61,7 +61,7 @@ def _payouts_build(*, batch: ClearingBatch, actor) -> list[Payout]:
     """One payout per merchant with a net in the batch; small ones carried over."""
     with connection.cursor() as cursor:
         cursor.execute(BATCH_NET_BY_MERCHANT, {"batch_id": batch.pk})
-        nets = {merchant_id: net for merchant_id, net in cursor.fetchall() if net}
+        nets = {merchant_id: int(net) for merchant_id, net in cursor.fetchall() if net}
     if not nets:
         return []
     # Carried amounts wait on earlier payouts; locking them keeps two
