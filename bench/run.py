@@ -42,10 +42,11 @@ PRODUCTS = 1200
 ORM_SAMPLE = 2000
 
 
-def progress(label: str, done: int, total: int, started: float) -> None:
+def progress(label: str, done: int, total: int, started: float, per_item: int = 1) -> None:
+    """A one-line progress bar on stderr; the rate counts orders (`per_item` per step)."""
     width = 30
     filled = int(width * done / max(total, 1))
-    rate = done / max(time.monotonic() - started, 1e-9)
+    rate = done * per_item / max(time.monotonic() - started, 1e-9)
     sys.stderr.write(
         f"\r{label:<22} [{'#' * filled}{'.' * (width - filled)}] "
         f"{done:>9,}/{total:,} {rate:>10,.0f}/s"
@@ -296,7 +297,10 @@ def clear_with_workers(day, chunk_size: int, workers: int):
         clearing_prepare,
     )
 
+    phases = {}
+    started = time.monotonic()
     batch, chunk_ids = clearing_prepare(business_date=day, chunk_size=chunk_size)
+    phases["plan"] = time.monotonic() - started
     done = 0
     started = time.monotonic()
 
@@ -309,10 +313,13 @@ def clear_with_workers(day, chunk_size: int, workers: int):
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for _ in pool.map(run, chunk_ids):
             done += 1
-            progress("clearing chunks", done, len(chunk_ids), started)
+            progress("clearing chunks", done, len(chunk_ids), started, per_item=chunk_size)
+    phases["chunks"] = time.monotonic() - started
+    started = time.monotonic()
     clearing_batch_finalize(batch_id=batch.pk)
+    phases["finalize"] = time.monotonic() - started
     batch.refresh_from_db()
-    return batch
+    return batch, {name: round(seconds, 2) for name, seconds in phases.items()}
 
 
 def count_postings() -> int:
@@ -472,7 +479,7 @@ def main() -> None:
         sys.stderr.write(f"clearing {orders:,} orders (chunks of {args.chunk_size:,}) ...\n")
         before = count_postings()
         started = time.monotonic()
-        batch = clear_with_workers(day, args.chunk_size, args.workers)
+        batch, phases = clear_with_workers(day, args.chunk_size, args.workers)
         seconds = time.monotonic() - started
         after_first = count_postings()
         sys.stderr.write(f"  cleared in {seconds:.1f} s; clearing again ...\n")
@@ -500,6 +507,7 @@ def main() -> None:
             "workers": args.workers,
             "chunks": batch.chunks.count(),
             "seconds": round(seconds, 2),
+            "phases_seconds": phases,
             "orders_per_second": round(orders / seconds),
             "postings_written": after_first - before,
             "second_run_seconds": round(second_seconds, 2),

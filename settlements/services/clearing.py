@@ -25,6 +25,7 @@ import time
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from core.exceptions import BusinessRuleViolation, Conflict
@@ -63,14 +64,19 @@ def _day_params(day: dt.date) -> dict:
     }
 
 
-def _batch_get_or_create(business_date: dt.date) -> ClearingBatch:
+def _batch_get_or_create(business_date: dt.date, actor=None) -> ClearingBatch:
     batch = ClearingBatch.objects.filter(business_date=business_date).first()
     if batch is not None:
         return batch
     try:
         with transaction.atomic():
             batch = ClearingBatch.objects.create(business_date=business_date)
-            batch.events.create(from_status="", to_status=ClearingStatus.RUNNING, reason="opened")
+            batch.events.create(
+                actor=actor if getattr(actor, "pk", None) else None,
+                from_status="",
+                to_status=ClearingStatus.RUNNING,
+                reason="opened",
+            )
             return batch
     except IntegrityError:
         # A concurrent run opened the same day first; use its batch.
@@ -128,7 +134,7 @@ def clearing_prepare(
             "a business day is cleared after it has ended", field="business_date"
         )
     chunk_size = chunk_size or settings.EXCHANGE_CLEARING_CHUNK_SIZE
-    batch = _batch_get_or_create(business_date)
+    batch = _batch_get_or_create(business_date, actor)
     with transaction.atomic():
         # The batch row lock serialises planning: a second run of the same day
         # waits here, then finds the first run's chunks and shares them.
@@ -254,8 +260,10 @@ def clearing_chunk_run(*, chunk_id: int) -> dict:
         imbalance, postings, entries = (int(v) for v in cursor.fetchone())
         if imbalance != 0:
             raise LedgerImbalance(f"clearing chunk {chunk.pk}: postings sum to {imbalance}")
-        cursor.execute(sql.WORK_TOTALS)
-        orders, gross, fee, share, net = (int(v) for v in cursor.fetchone())
+        cursor.execute(sql.WORK_ORDERS)
+        (orders,) = cursor.fetchone()
+        cursor.execute(sql.DELTA_BY_KIND)
+        by_kind = {kind: int(total) for kind, total in cursor.fetchall()}
         if postgres:
             _execute(cursor, sql.PG_LOCK_ACCOUNTS)
         _execute(cursor, sql.APPLY_BALANCES, params)
@@ -266,14 +274,21 @@ def clearing_chunk_run(*, chunk_id: int) -> dict:
         cleared_orders=orders,
         entries_created=entries,
         postings_created=postings,
-        gross_fen=gross,
-        fee_fen=fee,
-        share_fen=share,
-        net_fen=net,
         finished_at=now,
+        **_totals_by_kind(by_kind),
     )
     logger.info("clearing chunk %s of %s: %s orders", chunk.seq, batch.business_date, orders)
     return {"chunk": chunk.pk, "orders": orders, "entries": entries, "postings": postings}
+
+
+def _totals_by_kind(by_kind: dict[str, int]) -> dict[str, int]:
+    """Clearing postings summed by account kind, as gross, fee, share and net."""
+    return {
+        "gross_fen": -by_kind.get(AccountKind.MERCHANT_ESCROW, 0),
+        "fee_fen": by_kind.get(AccountKind.EXCHANGE_FEE, 0),
+        "share_fen": by_kind.get(AccountKind.DEPARTMENT_SHARE, 0),
+        "net_fen": by_kind.get(AccountKind.MERCHANT_PAYABLE, 0),
+    }
 
 
 @transaction.atomic
@@ -281,7 +296,9 @@ def clearing_batch_finalize(*, batch_id: int, actor=None) -> bool:
     """running -> computed once every chunk is done, with totals from the postings.
 
     Invariant: the stored totals equal the sums of the batch's clearing
-    postings (and the chunks' own sums, which are checked against them).
+    postings. Each chunk recorded what its postings moved by account kind
+    (read back from its own INSERT), so the totals are the chunks' sums;
+    `clearing_batch_verify` recomputes them from every posting.
     Returns True when this call moved the batch.
     """
     batch = lock_one(ClearingBatch, batch_id)
@@ -289,19 +306,15 @@ def clearing_batch_finalize(*, batch_id: int, actor=None) -> bool:
         return False
     if batch.chunks.filter(status=ChunkStatus.PENDING).exists():
         return False
-    params = {"batch_id": batch.pk}
-    with connection.cursor() as cursor:
-        cursor.execute(sql.BATCH_TOTALS_FROM_POSTINGS, params)
-        by_kind = {kind: int(total) for kind, total in cursor.fetchall()}
-        cursor.execute(sql.BATCH_ORDER_COUNT, params)
-        (order_count,) = cursor.fetchone()
-    totals = {
-        "order_count": order_count,
-        "gross_fen": -by_kind.get(AccountKind.MERCHANT_ESCROW, 0),
-        "fee_fen": by_kind.get(AccountKind.EXCHANGE_FEE, 0),
-        "share_fen": by_kind.get(AccountKind.DEPARTMENT_SHARE, 0),
-        "net_fen": by_kind.get(AccountKind.MERCHANT_PAYABLE, 0),
-    }
+    sums = batch.chunks.aggregate(
+        order_count=Sum("cleared_orders"),
+        gross_fen=Sum("gross_fen"),
+        fee_fen=Sum("fee_fen"),
+        share_fen=Sum("share_fen"),
+        net_fen=Sum("net_fen"),
+    )
+    totals = {name: int(value or 0) for name, value in sums.items()}
+    order_count = totals["order_count"]
     if totals["gross_fen"] != totals["fee_fen"] + totals["share_fen"] + totals["net_fen"]:
         raise LedgerImbalance(f"clearing batch {batch.business_date}: totals do not add up")
     transition(
@@ -313,3 +326,24 @@ def clearing_batch_finalize(*, batch_id: int, actor=None) -> bool:
         changes=totals,
     )
     return True
+
+
+def clearing_batch_verify(*, batch: ClearingBatch) -> dict[str, tuple[int, int]]:
+    """Recompute a batch's totals from all its postings and orders; return the differences.
+
+    An empty answer means the stored totals are the ledger's. A full scan of
+    the batch's postings, meant for audits and tests, not for the nightly run.
+    """
+    params = {"batch_id": batch.pk}
+    with connection.cursor() as cursor:
+        cursor.execute(sql.BATCH_TOTALS_FROM_POSTINGS, params)
+        by_kind = {kind: int(total) for kind, total in cursor.fetchall()}
+        cursor.execute(sql.BATCH_ORDER_COUNT, params)
+        (order_count,) = cursor.fetchone()
+    batch.refresh_from_db()
+    recomputed = {"order_count": order_count, **_totals_by_kind(by_kind)}
+    return {
+        name: (getattr(batch, name), value)
+        for name, value in recomputed.items()
+        if getattr(batch, name) != value
+    }

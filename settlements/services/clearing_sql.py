@@ -235,17 +235,23 @@ UPDATE {ACCOUNT} AS a SET balance_fen = a.balance_fen + d.delta, updated_at = %(
 FROM clearing_delta AS d WHERE a.id = d.account_id
 """
 
-WORK_TOTALS = """
-SELECT COUNT(*), COALESCE(SUM(gross), 0), COALESCE(SUM(fee), 0),
-       COALESCE(SUM(share), 0), COALESCE(SUM(net), 0)
-FROM clearing_work
+WORK_ORDERS = "SELECT COUNT(*) FROM clearing_work"
+# What the chunk's postings moved, by account kind: read from the rows the
+# posting INSERT itself returned (clearing_delta), so the chunk totals are the
+# ledger's own figures, not a second computation of them.
+DELTA_BY_KIND = f"""
+SELECT a.kind, COALESCE(SUM(d.delta), 0)
+FROM clearing_delta d JOIN {ACCOUNT} a ON a.id = d.account_id
+GROUP BY a.kind
 """
 DELTA_TOTALS = """
 SELECT COALESCE(SUM(delta), 0), COALESCE(SUM(postings), 0), COALESCE(SUM(debits), 0)
 FROM clearing_delta
 """
 
-# The batch totals, computed from the ledger itself.
+# The batch totals recomputed from every clearing posting of the batch: the
+# check behind clearing_batch_verify (a full scan; the finalizer adds up the
+# chunks' figures instead).
 BATCH_TOTALS_FROM_POSTINGS = f"""
 SELECT a.kind, COALESCE(SUM(p.amount_fen), 0)
 FROM {ENTRY} e

@@ -74,3 +74,9 @@ def assert_cleared_once(orders, batch) -> None:
         )
     )
     assert events == Counter(ids)
+
+
+def assert_totals_are_the_ledgers(batch) -> None:
+    from settlements.services.clearing import clearing_batch_verify
+
+    assert clearing_batch_verify(batch=batch) == {}

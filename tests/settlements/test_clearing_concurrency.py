@@ -19,6 +19,7 @@ from tests.factories.settlements import a_past_day, default_fee, make_accepted_o
 from tests.settlements.ledger_checks import (
     assert_balances_equal_postings,
     assert_cleared_once,
+    assert_totals_are_the_ledgers,
     clearing_lines,
     expected_lines,
 )
@@ -72,6 +73,7 @@ def test_two_runs_of_one_day_at_once_clear_every_order_once():
     assert batch.order_count == len(orders)
     assert clearing_lines(batch) == expected_lines(orders, day)
     assert_cleared_once(orders, batch)
+    assert_totals_are_the_ledgers(batch)
     assert_balances_equal_postings()
 
 
@@ -99,4 +101,5 @@ def test_four_workers_sharing_the_chunks_give_the_ledger_of_one_worker():
         clearing_lines(batch).values()
     )
     assert_cleared_once(orders, batch)
+    assert_totals_are_the_ledgers(batch)
     assert_balances_equal_postings()

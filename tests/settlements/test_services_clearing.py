@@ -23,6 +23,7 @@ from tests.factories.settlements import a_past_day, at_local, default_fee, make_
 from tests.settlements.ledger_checks import (
     assert_balances_equal_postings,
     assert_cleared_once,
+    assert_totals_are_the_ledgers,
     clearing_lines,
     expected_lines,
 )
@@ -60,6 +61,7 @@ def test_a_day_clears_every_order_once_with_the_rounding_rule(day_of_trades):
     assert batch.status == ClearingStatus.COMPUTED
     assert batch.chunks.count() == 6
     assert_cleared_once(orders, batch)
+    assert_totals_are_the_ledgers(batch)
     assert clearing_lines(batch) == expected_lines(orders, day)
     assert_balances_equal_postings()
     assert batch.order_count == 23
@@ -84,6 +86,7 @@ def test_running_a_day_twice_posts_nothing_the_second_time(day_of_trades):
     assert Posting.objects.count() == postings
     assert clearing_lines(batch) == expected_lines(orders, day)
     assert_cleared_once(orders, batch)
+    assert_totals_are_the_ledgers(batch)
 
 
 def test_a_crash_between_chunks_resumes_to_the_ledger_of_one_clean_run(day_of_trades):
@@ -99,6 +102,7 @@ def test_a_crash_between_chunks_resumes_to_the_ledger_of_one_clean_run(day_of_tr
     assert batch.status == ClearingStatus.COMPUTED
     assert clearing_lines(batch) == expected_lines(orders, day)
     assert_cleared_once(orders, batch)
+    assert_totals_are_the_ledgers(batch)
     assert_balances_equal_postings()
 
 
@@ -120,6 +124,7 @@ def test_a_worker_killed_inside_a_chunk_leaves_no_trace_and_the_rerun_completes(
     # then the ledger is one clean run's
     assert clearing_lines(batch) == expected_lines(orders, day)
     assert_cleared_once(orders, batch)
+    assert_totals_are_the_ledgers(batch)
     assert_balances_equal_postings()
 
 
@@ -164,6 +169,7 @@ def test_a_later_rerun_picks_up_orders_released_after_the_first_run(db):
     assert batch.status == ClearingStatus.COMPUTED
     assert batch.order_count == 3
     assert clearing_lines(batch) == expected_lines(orders, day)
+    assert_totals_are_the_ledgers(batch)
     assert [e.to_status for e in batch.events.all()] == [
         "running", "computed", "running", "computed"
     ]  # fmt: skip
