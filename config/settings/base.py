@@ -131,6 +131,26 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"anon": "60/minute"},
 }
 
+
+def _choice_enum_names() -> dict[str, str]:
+    """Name every TextChoices of every app's choices.py in the schema (MerchantStatusEnum ...).
+
+    Without it, drf-spectacular numbers the many fields called "status" or
+    "kind" (Status1b9Enum). Read with ast so settings import no app code.
+    """
+    import ast
+
+    names: dict[str, str] = {}
+    for path in sorted(BASE_DIR.glob("*/choices.py")):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ClassDef) and any(
+                getattr(base, "attr", getattr(base, "id", "")) in {"TextChoices", "IntegerChoices"}
+                for base in node.bases
+            ):
+                names[f"{node.name}Enum"] = f"{path.parent.name}.choices.{node.name}"
+    return names
+
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Data exchange trading API",
     "DESCRIPTION": (
@@ -141,6 +161,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": _choice_enum_names(),
 }
 
 # Celery. Without REDIS_URL the broker is kombu's filesystem transport under
