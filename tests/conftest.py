@@ -123,10 +123,10 @@ class WorkerHandle:
         """Send a task by name through the broker and wait for the worker's result."""
         from config.celery_app import app
 
-        result = app.send_task(task_name, args=args, kwargs=kwargs, queue=self.queue)
         eager = app.conf.task_always_eager
-        app.conf.task_always_eager = False  # the result comes from the real worker
+        app.conf.task_always_eager = False  # the task goes to, and returns from, the real worker
         try:
+            result = app.send_task(task_name, args=args, kwargs=kwargs, queue=self.queue)
             return result.get(timeout=timeout)
         finally:
             app.conf.task_always_eager = eager
