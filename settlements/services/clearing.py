@@ -208,7 +208,13 @@ def clearing_chunk_run(*, chunk_id: int) -> dict:
     Invariant: the chunk is marked done in the same transaction that posts its
     entries and moves its orders and balances; postings of the chunk sum to 0.
     """
-    chunk = ClearingChunk.objects.select_for_update().select_related("batch").get(pk=chunk_id)
+    # Lock the chunk row only ("of self"): locking the joined batch row too
+    # would make every chunk of the day wait for the one before it.
+    chunk = (
+        ClearingChunk.objects.select_for_update(of=("self",))
+        .select_related("batch")
+        .get(pk=chunk_id)
+    )
     if chunk.status == ChunkStatus.DONE:
         return {"chunk": chunk.pk, "skipped": True}
     batch = chunk.batch
