@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from core.exceptions import BusinessRuleViolation, Conflict
 from core.filters import local_day_start
-from core.transitions import lock_one, transition
+from core.transitions import transition
 from settlements.choices import (
     CLEARING_TRANSITIONS,
     AccountKind,
@@ -81,6 +81,16 @@ def _batch_get_or_create(business_date: dt.date, actor=None) -> ClearingBatch:
     except IntegrityError:
         # A concurrent run opened the same day first; use its batch.
         return ClearingBatch.objects.get(business_date=business_date)
+
+
+def lock_batch(batch_id: int) -> ClearingBatch:
+    """Lock a batch row against other planners, finalizers and confirmations.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: chunks insert rows pointing at the
+    batch, and their foreign-key checks (FOR KEY SHARE) must not queue
+    behind a finalizer that is only looking at the batch.
+    """
+    return ClearingBatch.objects.select_for_update(no_key=True).get(pk=batch_id)
 
 
 def _eligible_exists(day: dt.date) -> bool:
@@ -138,7 +148,7 @@ def clearing_prepare(
     with transaction.atomic():
         # The batch row lock serialises planning: a second run of the same day
         # waits here, then finds the first run's chunks and shares them.
-        batch = lock_one(ClearingBatch, batch.pk)
+        batch = lock_batch(batch.pk)
         if batch.status in (ClearingStatus.CONFIRMED, ClearingStatus.SETTLED):
             raise Conflict(
                 f"the batch of {business_date} is already {batch.status}; it cannot be re-run",
@@ -307,7 +317,7 @@ def clearing_batch_finalize(*, batch_id: int, actor=None) -> bool:
     `clearing_batch_verify` recomputes them from every posting.
     Returns True when this call moved the batch.
     """
-    batch = lock_one(ClearingBatch, batch_id)
+    batch = lock_batch(batch_id)
     if batch.status != ClearingStatus.RUNNING:
         return False
     if batch.chunks.filter(status=ChunkStatus.PENDING).exists():

@@ -29,6 +29,7 @@ from settlements.choices import (
 )
 from settlements.models import ClearingBatch, Payout, PayoutEvent
 from settlements.services import clearing_sql as sql
+from settlements.services.clearing import lock_batch
 from settlements.services.ledger import Line, account_get, exchange_account, journal_post
 
 BATCH_NET_BY_MERCHANT = f"""
@@ -116,7 +117,7 @@ def clearing_batch_confirm(*, actor, batch: ClearingBatch, reason: str = "") -> 
     Invariant: payouts are built exactly once per batch, in the transaction
     that confirms it. Confirming a confirmed batch is a no-op.
     """
-    batch = lock_one(ClearingBatch, batch.pk)
+    batch = lock_batch(batch.pk)
     changed = transition(
         batch,
         to=ClearingStatus.CONFIRMED,
@@ -133,7 +134,7 @@ def clearing_batch_confirm(*, actor, batch: ClearingBatch, reason: str = "") -> 
 
 def _batch_settle_if_paid(*, batch: ClearingBatch, actor) -> bool:
     """confirmed -> settled once no payout of the batch is pending; its orders follow."""
-    batch = lock_one(ClearingBatch, batch.pk)
+    batch = lock_batch(batch.pk)
     if batch.status != ClearingStatus.CONFIRMED:
         return False
     if batch.payouts.filter(status=PayoutStatus.PENDING).exists():

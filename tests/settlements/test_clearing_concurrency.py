@@ -3,7 +3,7 @@
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from settlements.choices import ClearingStatus
 from settlements.models import ClearingBatch, Posting
@@ -12,6 +12,7 @@ from settlements.services.clearing import (
     clearing_chunk_run,
     clearing_prepare,
     clearing_run_for_day,
+    lock_batch,
 )
 from tests.factories.accounts import MerchantFactory
 from tests.factories.publicdata import DepartmentFactory
@@ -103,3 +104,35 @@ def test_four_workers_sharing_the_chunks_give_the_ledger_of_one_worker():
     assert_cleared_once(orders, batch)
     assert_totals_are_the_ledgers(batch)
     assert_balances_equal_postings()
+
+
+def test_a_chunk_does_not_wait_for_a_worker_holding_the_batch_row():
+    # given a planned day, and another worker holding the batch row (as finalize does)
+    day, _orders = _day_of_orders()
+    batch, chunk_ids = clearing_prepare(business_date=day, chunk_size=10)
+    holding = threading.Event()
+    release = threading.Event()
+
+    def hold_batch_row() -> None:
+        try:
+            with transaction.atomic():
+                lock_batch(batch.pk)
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_batch_row)
+    holder.start()
+    assert holding.wait(timeout=10)
+    try:
+        # when a chunk runs meanwhile, refusing to wait on any lock for long
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '3s'")
+            summary = clearing_chunk_run(chunk_id=chunk_ids[0])
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    # then it cleared its orders without waiting
+    assert summary["orders"] == 10
