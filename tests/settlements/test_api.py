@@ -375,3 +375,27 @@ def test_bad_cost_lines_are_a_400_naming_the_field(merchant_a_api, merchant_a, p
 
 def test_the_schema_stays_valid(operator_api):
     assert operator_api.get(reverse("api-schema")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "data"),
+    [
+        ("get", "/api/v1/clearing-batches/abc/", None),
+        ("get", "/api/v1/clearing-batches/99999999999999999999999/", None),
+        ("get", "/api/v1/clearing-batches/?business_date_from=soon", None),
+        ("post", "/api/v1/clearing-batches/abc/confirm/", {}),
+        ("get", "/api/v1/payouts/?batch=abc&merchant=-1&status=x", None),
+        ("post", "/api/v1/payouts/abc/mark-paid/", {"bank_reference": "x" * 500}),
+        ("get", "/api/v1/ledger-accounts/?merchant=abc&kind=x&ordering=nonsense", None),
+        ("get", "/api/v1/fee-schedules/?in_force_on=2026-02-30&board=zz", None),
+        ("patch", "/api/v1/fee-schedules/abc/", {"fee_bps": "x"}),
+        ("get", "/api/v1/department-statements/?from=a&to=b&department=c", None),
+        ("get", "/api/v1/data-asset-records/?from=2026-01-01&to=2026-01-31&product=0", None),
+        ("get", "/api/v1/product-cost-lines/?incurred_from=x&product=y", None),
+        ("post", "/api/v1/product-cost-lines/", {"product": [1], "amount": {"a": 1}}),
+    ],
+)
+def test_garbage_input_is_never_a_server_error(operator_api, method, url, data):
+    response = getattr(operator_api, method)(url, data, format="json" if data else None)
+    assert response.status_code < 500
+    assert response.status_code in (400, 404, 405)
