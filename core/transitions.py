@@ -15,13 +15,20 @@ from core.exceptions import InvalidTransition
 M = TypeVar("M", bound=models.Model)
 
 
+# Status changes never touch a primary key, so FOR NO KEY UPDATE is enough: it
+# still serialises writers of the row, but lets other transactions insert rows
+# that reference it (events, postings) without queueing behind the lock.
+
+
 def lock_in_pk_order(model: type[M], pks: Iterable[int]) -> list[M]:
-    """Lock rows FOR UPDATE in primary-key order, so two services never deadlock."""
-    return list(model.objects.select_for_update().filter(pk__in=list(pks)).order_by("pk"))
+    """Lock rows in primary-key order, so two services never deadlock."""
+    return list(
+        model.objects.select_for_update(no_key=True).filter(pk__in=list(pks)).order_by("pk")
+    )
 
 
 def lock_one(model: type[M], pk: int) -> M:
-    return model.objects.select_for_update().get(pk=pk)
+    return model.objects.select_for_update(no_key=True).get(pk=pk)
 
 
 def transition(
