@@ -156,6 +156,11 @@ def seed(context: DemoContext) -> None:
         context.progress("orders", i + 1, total)
     # Delivered 30 days ago: accept them the way the daily job does.
     svc.orders_auto_accept()
+    # The buyer-accepted orders are dated yesterday, as if accepted in the last
+    # business day, so the settlement demo has a real day to clear tonight's way.
+    Order.objects.filter(
+        status="accepted", delivered_at__gte=timezone.now() - dt.timedelta(days=1)
+    ).update(accepted_at=timezone.now() - dt.timedelta(days=1))
     _seed_usage(context, buyers)
     context.made["orders"] = list(Order.objects.order_by("pk").values_list("pk", flat=True))
     context.write(f"  {Order.objects.count()} orders")
