@@ -11,7 +11,6 @@ from collections.abc import Callable
 from django.db import connection
 from django.db.models import (
     BigIntegerField,
-    Case,
     Count,
     Exists,
     F,
@@ -20,7 +19,6 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
-    When,
 )
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, Replace
@@ -177,38 +175,33 @@ def check_clearing_postings() -> list[Problem]:
     """A cleared or settled order has exactly one (unreversed) clearing entry, which takes
     amount - refunded out of escrow (none when nothing is left to clear, as clearing
     posts no entry for a zero gross); an order not cleared has none."""
-    clearing = Q(
-        journal_entries__purpose=EntryPurpose.CLEARING,
-        journal_entries__reversals__isnull=True,
+    order, entry, posting, account = (
+        _table(m) for m in (Order, JournalEntry, Posting, LedgerAccount)
     )
-    escrow_out = (
-        Posting.objects.filter(
-            entry__order_id=OuterRef("pk"),
-            entry__purpose=EntryPurpose.CLEARING,
-            account__kind=AccountKind.MERCHANT_ESCROW,
-        )
-        .values("entry__order_id")
-        .annotate(s=Sum("amount_fen"))
-        .values("s")
-    )
-    cleared = (
-        Order.objects.filter(status__in=CLEARED_STATUSES)
-        .annotate(
-            entries=Count("journal_entries", filter=clearing, distinct=True),
-            escrow_out=Coalesce(Subquery(escrow_out), Value(0), output_field=BigIntegerField()),
-        )
-        .annotate(
-            expected_entries=Case(
-                When(amount_fen__gt=F("refunded_fen"), then=Value(1)), default=Value(0)
-            )
-        )
-        .filter(
-            ~Q(entries=F("expected_entries")) | ~Q(escrow_out=F("refunded_fen") - F("amount_fen"))
-        )
-        .values_list(
-            "id", "number", "status", "entries", "escrow_out", "amount_fen", "refunded_fen"
-        )
-    )
+    # One grouped pass over the clearing entries joined to the orders: at scale
+    # this is several times faster than a correlated count per order.
+    sql = f"""
+        SELECT o.id, o.number, o.status, COALESCE(c.n, 0), COALESCE(c.esc, 0),
+               o.amount_fen, o.refunded_fen
+        FROM {order} o
+        LEFT JOIN (
+            SELECT e.order_id, COUNT(DISTINCT e.id) AS n,
+                   CAST(SUM(CASE WHEN a.kind = %s THEN p.amount_fen ELSE 0 END) AS BIGINT) AS esc
+            FROM {entry} e
+            LEFT JOIN {posting} p ON p.entry_id = e.id
+            LEFT JOIN {account} a ON a.id = p.account_id
+            WHERE e.purpose = %s AND e.order_id IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM {entry} r WHERE r.reverses_id = e.id)
+            GROUP BY e.order_id
+        ) c ON c.order_id = o.id
+        WHERE o.status IN (%s, %s)
+          AND (COALESCE(c.n, 0) <> CASE WHEN o.amount_fen > o.refunded_fen THEN 1 ELSE 0 END
+               OR COALESCE(c.esc, 0) <> o.refunded_fen - o.amount_fen)
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [AccountKind.MERCHANT_ESCROW, EntryPurpose.CLEARING, *CLEARED_STATUSES])
+        # SUM is NUMERIC on PostgreSQL; money stays integer fen here
+        cleared = [(*row[:3], int(row[3]), int(row[4]), *row[5:]) for row in cursor.fetchall()]
     problems = [
         Problem(
             kind=FindingKind.CLEARING_POSTINGS,
