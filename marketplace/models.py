@@ -16,16 +16,20 @@ class Order(TimeStampedModel):
     """
 
     number = models.CharField(_("order number"), max_length=32, unique=True)
+    # Indexed by (buyer, created_at) and (seller, created_at) below: a single-column
+    # index too would only add work to every status change, clearing's above all.
     buyer = models.ForeignKey(
         "accounts.Merchant",
         verbose_name=_("buyer"),
         on_delete=models.PROTECT,
+        db_index=False,
         related_name="purchases",
     )
     seller = models.ForeignKey(
         "accounts.Merchant",
         verbose_name=_("seller"),
         on_delete=models.PROTECT,
+        db_index=False,
         related_name="sales",
     )
     product = models.ForeignKey(
@@ -61,13 +65,21 @@ class Order(TimeStampedModel):
         "products.Board", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
     )
     delivery_mode = models.CharField(_("delivery mode"), max_length=24)
+    # Public-data links are empty on most orders: partial indexes (below) hold
+    # only the orders that have them.
     grant = models.ForeignKey(
-        "publicdata.Grant", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+        "publicdata.Grant",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        db_index=False,
     )
     scenario = models.ForeignKey(
         "publicdata.Scenario",
         null=True,
         blank=True,
+        db_index=False,
         on_delete=models.PROTECT,
         related_name="orders",
     )
@@ -75,6 +87,7 @@ class Order(TimeStampedModel):
         "publicdata.Department",
         null=True,
         blank=True,
+        db_index=False,
         on_delete=models.PROTECT,
         related_name="orders",
         help_text=_("The data holder paid a revenue share, for public-data products."),
@@ -120,6 +133,19 @@ class Order(TimeStampedModel):
         indexes = [
             # clearing picks a day's accepted orders by this index
             models.Index(fields=["status", "accepted_at"], name="order_clearing_pick"),
+            models.Index(
+                fields=["grant"], name="order_grant", condition=models.Q(grant__isnull=False)
+            ),
+            models.Index(
+                fields=["scenario"],
+                name="order_scenario",
+                condition=models.Q(scenario__isnull=False),
+            ),
+            models.Index(
+                fields=["department"],
+                name="order_department",
+                condition=models.Q(department__isnull=False),
+            ),
             models.Index(fields=["buyer", "created_at"], name="order_buyer_created"),
             models.Index(fields=["seller", "created_at"], name="order_seller_created"),
             # behind the operators' paid-date and amount filters
