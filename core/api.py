@@ -10,6 +10,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.exceptions import BusinessRuleViolation, Conflict, InvalidTransition
 from core.money import MoneyError, fen_to_yuan, yuan_to_fen
+from core.permissions import IsOperator
 from core.scoping import scope_to_merchant
 
 
@@ -18,6 +19,11 @@ class ScopedViewSetMixin:
 
     def get_queryset(self):
         return scope_to_merchant(super().get_queryset(), self.request.user)
+
+    def check_operator(self, request) -> None:
+        """Refuse (403) an operator action to anyone but an exchange operator."""
+        if not IsOperator().has_permission(request, self):
+            self.permission_denied(request, message=IsOperator.message)
 
 
 class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):

@@ -13,7 +13,6 @@ from accounts.api.serializers import (
 from accounts.filters import MerchantFilter
 from accounts.models import Merchant
 from core.api import ReasonInputSerializer, ScopedViewSetMixin
-from core.permissions import IsOperator
 
 
 class MerchantViewSet(
@@ -59,10 +58,6 @@ class MerchantViewSet(
             actor=request.user, merchant=merchant, **data.validated_data
         )
         return Response(MerchantSerializer(merchant).data)
-
-    def check_operator(self, request):
-        if not IsOperator().has_permission(request, self):
-            self.permission_denied(request, message=IsOperator.message)
 
     def _act(self, request, service):
         self.check_operator(request)

@@ -8,7 +8,6 @@ from rest_framework.response import Response
 
 from core.api import OptionalReasonInputSerializer, ReasonInputSerializer, ScopedViewSetMixin
 from core.exceptions import BusinessRuleViolation
-from core.permissions import IsOperator
 from core.scoping import is_operator, merchant_id_of
 from products import services
 from products.api.serializers import (
@@ -44,12 +43,6 @@ from products.models import (
     ProductRevision,
     RevisionPlan,
 )
-
-
-class OperatorActionsMixin:
-    def check_operator(self, request):
-        if not IsOperator().has_permission(request, self):
-            self.permission_denied(request, message=IsOperator.message)
 
 
 class ReferenceDataViewSet(
@@ -137,7 +130,6 @@ class NullsLastOrderingFilter(OrderingFilter):
 
 
 class ProductViewSet(
-    OperatorActionsMixin,
     ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -350,7 +342,6 @@ class ReviewViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class RevisionViewSet(
-    OperatorActionsMixin,
     ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

@@ -6,7 +6,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api import OptionalReasonInputSerializer, ReasonInputSerializer, ScopedViewSetMixin
-from core.permissions import IsOperator
 from publicdata import services
 from publicdata.api.serializers import (
     CatalogEntrySerializer,
@@ -27,14 +26,7 @@ from publicdata.filters import CatalogEntryFilter, DepartmentFilter, GrantFilter
 from publicdata.models import CatalogEntry, Department, Grant, Scenario
 
 
-class OperatorWritesMixin:
-    def check_operator(self, request):
-        if not IsOperator().has_permission(request, self):
-            self.permission_denied(request, message=IsOperator.message)
-
-
 class DepartmentViewSet(
-    OperatorWritesMixin,
     ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -72,7 +64,6 @@ class DepartmentViewSet(
 
 
 class CatalogEntryViewSet(
-    OperatorWritesMixin,
     ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -110,7 +101,6 @@ class CatalogEntryViewSet(
 
 
 class GrantViewSet(
-    OperatorWritesMixin,
     ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -190,7 +180,6 @@ class GrantViewSet(
 
 
 class ScenarioViewSet(
-    OperatorWritesMixin,
     ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

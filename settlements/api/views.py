@@ -77,14 +77,7 @@ def csv_download(text: str, filename: str) -> HttpResponse:
     return response
 
 
-class OperatorCheckMixin:
-    def check_operator(self, request):
-        if not IsOperator().has_permission(request, self):
-            self.permission_denied(request, message=IsOperator.message)
-
-
 class FeeScheduleViewSet(
-    OperatorCheckMixin,
     ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -123,7 +116,6 @@ class FeeScheduleViewSet(
 
 
 class ClearingBatchViewSet(
-    OperatorCheckMixin,
     ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -177,7 +169,6 @@ class ClearingBatchViewSet(
 
 
 class PayoutViewSet(
-    OperatorCheckMixin,
     ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
