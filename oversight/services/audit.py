@@ -175,7 +175,14 @@ def audit_run_execute(
                 status=AuditRunStatus.RUNNING, started_at=timezone.now()
             )
     except IntegrityError:
-        logger.info("audit #%s left queued: another sweep is running", run_id)
+        # Another sweep is running; this one is closed rather than left queued
+        # for ever (the next scheduled sweep sees whatever it would have seen).
+        AuditRun.objects.filter(pk=run_id, status=AuditRunStatus.QUEUED).update(
+            status=AuditRunStatus.FAILED,
+            finished_at=timezone.now(),
+            error="skipped: another audit sweep was running",
+        )
+        logger.info("audit #%s skipped: another sweep is running", run_id)
         return None
     run = AuditRun.objects.get(pk=run_id)
     if not started:

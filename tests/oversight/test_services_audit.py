@@ -359,8 +359,11 @@ def test_only_one_sweep_runs_at_a_time_and_a_crashed_one_is_closed(exchange):
     busy = AuditRunFactory(status="running", started_at=timezone.now(), finished_at=None)
     # when a second sweep is asked for
     skipped = audit_run_execute()
-    # then it does not start
+    # then it does not start, and its run row says why instead of waiting for ever
     assert skipped is None
+    closed = AuditRun.objects.exclude(pk=busy.pk).get()
+    assert closed.status == "failed"
+    assert "another audit sweep was running" in closed.error
     # and given the running one is hours old (its worker died)
     AuditRun.objects.filter(pk=busy.pk).update(started_at=timezone.now() - dt.timedelta(hours=5))
     # when a sweep is asked for, it runs, and the stale one is marked failed
