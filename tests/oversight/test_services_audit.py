@@ -402,3 +402,20 @@ def test_merchants_sharing_a_bank_account_are_reported_only_once_they_trade(exch
     finding = AuditFinding.objects.get(kind="self_dealing")
     assert finding.fingerprint == f"self_dealing:merchants:{min(a.pk, b.pk)}:{max(a.pk, b.pk)}"
     assert finding.details["shared"] == ["bank account"]
+
+
+def test_a_failing_check_is_reported_on_the_run_without_hiding_the_others(exchange, monkeypatch):
+    # given a check that breaks, and a stuck order another check should find
+    from oversight.services import checks
+
+    def broken():
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setitem(checks.CHECKS, "escrow", broken)
+    plant_stuck_payment(exchange)
+    # when the sweep runs
+    run = audit_run_execute()
+    # then the run finished, names the broken check, and the other checks still reported
+    assert run.status == "finished"
+    assert "escrow: RuntimeError: database hiccup" in run.error
+    assert AuditFinding.objects.filter(kind="stuck_order").exists()
