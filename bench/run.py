@@ -3,8 +3,9 @@
     make bench            # 1,000,000 orders
     make bench QUICK=1    # 50,000 orders
 
-It creates its own database (DATABASE_URL, default
-postgres://postgres@127.0.0.1:5432/exchange_bench), migrates it, loads the
+It creates its own database, `exchange_bench` on the server DATABASE_URL
+names (default postgres://postgres@127.0.0.1:5432), or BENCH_DATABASE_URL
+exactly; it never touches the database DATABASE_URL names. It migrates it, loads the
 day's orders with COPY (progress on stderr) and posts their escrow payments
 with INSERT ... SELECT, so the ledger is consistent before clearing. Then it:
 
@@ -438,11 +439,15 @@ def main() -> None:
     parser.add_argument("--load-only", action="store_true", help="load, keep, do not clear")
     args = parser.parse_args()
     orders = args.orders or (50_000 if args.quick else 1_000_000)
-    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_URL
+    # The benchmark drops and recreates its database, so it never takes the name
+    # from DATABASE_URL (that may be the exchange's own data): only the server.
+    url = os.environ.get("BENCH_DATABASE_URL") or database_url_for(
+        os.environ.get("DATABASE_URL") or DEFAULT_URL, "exchange_bench"
+    )
     if not url.startswith(("postgres://", "postgresql://")):
         sys.exit("the clearing benchmark needs PostgreSQL: set DATABASE_URL=postgres://...")
     if urlparse(url).path.lstrip("/") in {"", "postgres"}:
-        url = database_url_for(url, "exchange_bench")
+        sys.exit("BENCH_DATABASE_URL must name a database of its own; it is dropped and recreated")
 
     total_started = time.monotonic()
     recreate_database(url)
