@@ -1,8 +1,9 @@
 """Writes for products, plans, the listing review and product revisions.
 
 Split by subject: `editing` (drafts and their plans), `listing` (the review
-and the listing lifecycle), `revisions` (new versions of listed products) and
-`registration` (登记号). Other apps import from `products.services`.
+and the listing lifecycle), `revisions` (new versions of listed products),
+`review` (the review rules both of those follow) and `registration` (登记号).
+Other apps import from `products.services`.
 """
 
 from products.services.editing import (

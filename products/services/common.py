@@ -37,6 +37,13 @@ def require_provider_or_operator(actor, provider_id: int) -> None:
         )
 
 
+def require_reason(reason: str, *, field: str = "reason") -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise BusinessRuleViolation(_("give a reason"), field=field, code="required")
+    return reason
+
+
 def require_provider_active(product: Product) -> None:
     if product.provider.status != MerchantStatus.ACTIVE:
         raise BusinessRuleViolation(

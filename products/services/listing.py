@@ -8,6 +8,7 @@ two services never wait on each other in opposite orders.
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.choices import MerchantStatus
 from accounts.models import Merchant, User
@@ -16,120 +17,73 @@ from core.transitions import lock_in_pk_order, lock_one, transition
 from products.choices import (
     ON_EXCHANGE,
     PRODUCT_TRANSITIONS,
-    Grade,
     ProductStatus,
     SuspensionCause,
-    Verdict,
 )
-from products.models import PricingPlan, Product, ProductReview, ProductVersion
+from products.models import PricingPlan, Product
 from products.services.common import (
-    check_checklists,
-    check_content,
-    content_snapshot,
-    plans_snapshot,
-    public_data_problems,
     require_move,
     require_operator,
     require_provider_active,
     require_provider_or_operator,
+    require_reason,
 )
 from products.services.registration import registration_number_issue
-
-
-def require_reason(reason: str, *, field: str = "reason") -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise BusinessRuleViolation(_("give a reason"), field=field, code="required")
-    return reason
-
-
-def pending_review(product: Product) -> ProductReview:
-    review = (
-        ProductReview.objects.select_for_update()
-        .filter(product=product, verdict=Verdict.PENDING)
-        .first()
-    )
-    if review is None:
-        raise Conflict(_("there is no pending review for this product"), code="no_review")
-    return review
-
-
-def review_open(*, actor, product: Product, version: int, grade: str, revision=None):
-    """One review record per submission; important data will need two approvers."""
-    return ProductReview.objects.create(
-        product=product,
-        revision=revision,
-        version=version,
-        grade=grade,
-        required_approvals=2 if grade == Grade.IMPORTANT else 1,
-        submitted_by=actor if getattr(actor, "pk", None) else None,
-    )
-
-
-def review_start(*, actor, review: ProductReview) -> None:
-    review.reviewer = actor
-    review.review_started_at = timezone.now()
-    review.save(update_fields=["reviewer", "review_started_at", "updated_at"])
-
-
-def review_approve_step(
-    *, actor, review: ProductReview, compliance_checklist, quality_checklist, comments: str
-) -> bool:
-    """Record one operator's approval; True when the review is decided (approved).
-
-    Important-grade data needs a first approval and then a second one by a
-    different operator; the same operator approving twice is refused.
-    """
-    compliance, quality = check_checklists(compliance_checklist, quality_checklist, complete=True)
-    now = timezone.now()
-    review.compliance_checklist = compliance
-    review.quality_checklist = quality
-    if comments:
-        review.comments = "\n".join(c for c in (review.comments, comments.strip()) if c)
-    if review.required_approvals >= 2 and review.first_approver_id is None:
-        review.first_approver = actor
-        review.first_approved_at = now
-        review.save()
-        return False
-    if review.first_approver_id is not None and review.first_approver_id == actor.pk:
-        raise BusinessRuleViolation(
-            _(
-                "important-grade data needs a second approval by a different operator; "
-                "you gave the first one"
-            ),
-            field="approver",
-            code="same_approver",
-        )
-    review.verdict = Verdict.APPROVED
-    review.decided_by = actor
-    review.decided_at = now
-    review.save()
-    return True
-
-
-def review_reject(
-    *, actor, review: ProductReview, comments: str, compliance_checklist, quality_checklist
-) -> None:
-    comments = require_reason(comments, field="comments")
-    compliance, quality = check_checklists(compliance_checklist, quality_checklist, complete=False)
-    review.compliance_checklist = compliance or review.compliance_checklist
-    review.quality_checklist = quality or review.quality_checklist
-    review.comments = "\n".join(c for c in (review.comments, comments) if c)
-    review.verdict = Verdict.REJECTED
-    review.decided_by = actor
-    review.decided_at = timezone.now()
-    review.save()
-
-
-def review_withdraw(review: ProductReview | None) -> None:
-    if review is not None:
-        review.verdict = Verdict.WITHDRAWN
-        review.decided_at = timezone.now()
-        review.save(update_fields=["verdict", "decided_at", "updated_at"])
+from products.services.review import (
+    ReviewFlow,
+    approve,
+    open_review_of,
+    pending_review,
+    reject,
+    review_withdraw,
+    start_review,
+    submit,
+)
 
 
 def active_plans(product: Product) -> list[PricingPlan]:
     return list(PricingPlan.objects.filter(product=product, is_active=True).order_by("pk"))
+
+
+def _lock(product: Product) -> tuple[Product, Product]:
+    product = lock_one(Product, product.pk)
+    return product, product
+
+
+def _put_on_sale(*, actor, product: Product, subject: Product, plans, comments: str, now) -> None:
+    """First listing: the registration number (登记号) once, and listed from now."""
+    changes = {}
+    if product.registration_number is None:
+        changes["registration_number"] = registration_number_issue(at=now)
+    if product.listed_at is None:
+        changes["listed_at"] = now
+    changes["delisting_requested_at"] = None
+    transition(
+        product,
+        to=ProductStatus.LISTED,
+        actor=actor,
+        reason=comments or "review approved",
+        transitions=PRODUCT_TRANSITIONS,
+        changes=changes,
+    )
+
+
+# The product itself is the subject of its first review.
+PRODUCT_REVIEW = ReviewFlow(
+    subject_field="product",
+    no_review=gettext_lazy("there is no pending review for this product"),
+    transitions=PRODUCT_TRANSITIONS,
+    draft=ProductStatus.DRAFT,
+    submitted=ProductStatus.SUBMITTED,
+    in_review=ProductStatus.IN_REVIEW,
+    approved=ProductStatus.LISTED,
+    approved_statuses=ON_EXCHANGE,
+    lock=_lock,
+    content=lambda product, _subject: (product, active_plans(product)),
+    as_listed=lambda product, _subject: product,
+    version_number=lambda product: product.version,
+    on_approved=_put_on_sale,
+)
 
 
 @transaction.atomic
@@ -139,29 +93,7 @@ def product_submit(*, actor: User, product: Product) -> Product:
     Refused with the field at fault: core-grade data (never traded), an empty
     manual section, no plan on sale, an inactive provider, public-data rules.
     """
-    require_provider_or_operator(actor, product.provider_id)
-    product = lock_one(Product, product.pk)
-    require_move(
-        product,
-        to=ProductStatus.SUBMITTED,
-        transitions=PRODUCT_TRANSITIONS,
-        only_from=[ProductStatus.DRAFT],
-    )
-    if product.status == ProductStatus.SUBMITTED:
-        return product
-    plans = active_plans(product)
-    check_content(product, plans=plans)
-    require_provider_active(product)
-    public_data_problems(product, plans=plans)
-    transition(
-        product,
-        to=ProductStatus.SUBMITTED,
-        actor=actor,
-        reason="submitted for review",
-        transitions=PRODUCT_TRANSITIONS,
-    )
-    review_open(actor=actor, product=product, version=product.version, grade=product.grade)
-    return product
+    return submit(PRODUCT_REVIEW, actor=actor, subject=product, provider_id=product.provider_id)
 
 
 @transaction.atomic
@@ -177,7 +109,7 @@ def product_withdraw(*, actor: User, product: Product, reason: str = "") -> Prod
         transitions=PRODUCT_TRANSITIONS,
         only_from=[ProductStatus.SUBMITTED],
     )
-    review = pending_review(product)
+    review = pending_review(PRODUCT_REVIEW, product)
     transition(
         product,
         to=ProductStatus.DRAFT,
@@ -192,26 +124,7 @@ def product_withdraw(*, actor: User, product: Product, reason: str = "") -> Prod
 @transaction.atomic
 def product_start_review(*, actor: User, product: Product) -> Product:
     """submitted -> in review: an operator takes up the submission."""
-    require_operator(actor)
-    product = lock_one(Product, product.pk)
-    require_move(
-        product,
-        to=ProductStatus.IN_REVIEW,
-        transitions=PRODUCT_TRANSITIONS,
-        only_from=[ProductStatus.SUBMITTED],
-    )
-    if product.status == ProductStatus.IN_REVIEW:
-        return product
-    review = pending_review(product)
-    transition(
-        product,
-        to=ProductStatus.IN_REVIEW,
-        actor=actor,
-        reason="review started",
-        transitions=PRODUCT_TRANSITIONS,
-    )
-    review_start(actor=actor, review=review)
-    return product
+    return start_review(PRODUCT_REVIEW, actor=actor, subject=product)
 
 
 @transaction.atomic
@@ -229,54 +142,14 @@ def product_approve(
     different operators; at first listing the product gets its registration
     number and version 1 is recorded as listed.
     """
-    require_operator(actor)
-    product = lock_one(Product, product.pk)
-    if product.status in ON_EXCHANGE:
-        return product  # already approved: asking again changes nothing
-    require_move(
-        product,
-        to=ProductStatus.LISTED,
-        transitions=PRODUCT_TRANSITIONS,
-        only_from=[ProductStatus.IN_REVIEW],
-    )
-    review = pending_review(product)
-    plans = active_plans(product)
-    check_content(product, plans=plans)
-    require_provider_active(product)
-    public_data_problems(product, plans=plans)
-    decided = review_approve_step(
+    return approve(
+        PRODUCT_REVIEW,
         actor=actor,
-        review=review,
+        subject=product,
         compliance_checklist=compliance_checklist,
         quality_checklist=quality_checklist,
         comments=comments,
     )
-    if not decided:
-        return product
-    now = timezone.now()
-    changes = {}
-    if product.registration_number is None:
-        changes["registration_number"] = registration_number_issue(at=now)
-    if product.listed_at is None:
-        changes["listed_at"] = now
-    changes["delisting_requested_at"] = None
-    transition(
-        product,
-        to=ProductStatus.LISTED,
-        actor=actor,
-        reason=comments or "review approved",
-        transitions=PRODUCT_TRANSITIONS,
-        changes=changes,
-    )
-    ProductVersion.objects.create(
-        product=product,
-        number=product.version,
-        content=content_snapshot(product),
-        plans=plans_snapshot(product),
-        review=review,
-        listed_at=now,
-    )
-    return product
 
 
 @transaction.atomic
@@ -289,32 +162,14 @@ def product_reject(
     quality_checklist: dict | None = None,
 ) -> Product:
     """in review -> draft, with the reviewer's comments for the merchant to act on."""
-    require_operator(actor)
-    product = lock_one(Product, product.pk)
-    require_move(
-        product,
-        to=ProductStatus.DRAFT,
-        transitions=PRODUCT_TRANSITIONS,
-        only_from=[ProductStatus.IN_REVIEW],
-    )
-    if product.status == ProductStatus.DRAFT:
-        return product
-    review = pending_review(product)
-    review_reject(
+    return reject(
+        PRODUCT_REVIEW,
         actor=actor,
-        review=review,
+        subject=product,
         comments=comments,
         compliance_checklist=compliance_checklist,
         quality_checklist=quality_checklist,
     )
-    transition(
-        product,
-        to=ProductStatus.DRAFT,
-        actor=actor,
-        reason=comments,
-        transitions=PRODUCT_TRANSITIONS,
-    )
-    return product
 
 
 @transaction.atomic
@@ -438,11 +293,7 @@ def product_delist(*, actor: User, product: Product, reason: str) -> Product:
     )
     if product.status == ProductStatus.DELISTED:
         return product
-    review = (
-        ProductReview.objects.select_for_update()
-        .filter(product=product, verdict=Verdict.PENDING)
-        .first()
-    )
+    review = open_review_of(PRODUCT_REVIEW, product)
     transition(
         product,
         to=ProductStatus.DELISTED,

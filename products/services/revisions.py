@@ -9,8 +9,8 @@ then review.
 """
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from core.exceptions import BusinessRuleViolation, Conflict
@@ -28,29 +28,23 @@ from products.models import (
     Product,
     ProductReview,
     ProductRevision,
-    ProductVersion,
     RevisionPlan,
 )
 from products.services.common import (
-    check_content,
-    content_snapshot,
     full_clean_as_violation,
     plan_price_checked,
-    plans_snapshot,
-    public_data_problems,
     refresh_min_price,
-    require_move,
-    require_operator,
-    require_provider_active,
     require_provider_or_operator,
     validate_plan_terms,
 )
-from products.services.listing import (
-    review_approve_step,
-    review_open,
-    review_reject,
-    review_start,
+from products.services.review import (
+    ReviewFlow,
+    approve,
+    open_review_of,
+    reject,
     review_withdraw,
+    start_review,
+    submit,
 )
 
 
@@ -77,15 +71,66 @@ def _lock(revision: ProductRevision) -> tuple[Product, ProductRevision]:
     return product, lock_one(ProductRevision, revision.pk)
 
 
-def _pending_review(revision: ProductRevision) -> ProductReview:
-    review = (
-        ProductReview.objects.select_for_update()
-        .filter(revision=revision, verdict=Verdict.PENDING)
-        .first()
+def _require_no_review_under_way(product: Product) -> None:
+    if ProductReview.objects.filter(product=product, verdict=Verdict.PENDING).exists():
+        raise Conflict(_("the product already has a review under way"), code="review_pending")
+
+
+def _require_on_exchange(product: Product) -> None:
+    if product.status not in ON_EXCHANGE:
+        raise Conflict(_("the product is no longer on the exchange"), code="not_listed")
+
+
+def _put_on_sale(
+    *, actor, product: Product, subject: ProductRevision, plans, comments: str, now
+) -> None:
+    """The revision's content and plans replace the listed ones on the product row."""
+    revision = subject
+    for field in CONTENT_FIELDS:
+        setattr(product, field, getattr(revision, field))
+    product.version = revision.number
+    product.save(update_fields=[*CONTENT_FIELDS, "version", "updated_at"])
+    # Old plans are switched off, not edited or deleted: orders placed under
+    # them keep pointing at the terms they bought.
+    PricingPlan.objects.filter(product=product, is_active=True).update(is_active=False)
+    PricingPlan.objects.bulk_create(
+        PricingPlan(product=product, is_active=True, **plan.terms()) for plan in plans
     )
-    if review is None:
-        raise Conflict(_("there is no pending review for this revision"), code="no_review")
-    return review
+    refresh_min_price(product)
+    transition(
+        revision,
+        to=RevisionStatus.APPROVED,
+        actor=actor,
+        reason=comments or "review approved",
+        transitions=REVISION_TRANSITIONS,
+    )
+    product.events.create(
+        actor=actor,
+        from_status=product.status,
+        to_status=product.status,
+        reason=f"version {revision.number} approved and on sale",
+    )
+
+
+# A revision is reviewed by the same rules as a first listing; only one review
+# per product is under way at a time, and the product must still be on sale.
+REVISION_REVIEW = ReviewFlow(
+    subject_field="revision",
+    no_review=gettext_lazy("there is no pending review for this revision"),
+    transitions=REVISION_TRANSITIONS,
+    draft=RevisionStatus.DRAFT,
+    submitted=RevisionStatus.SUBMITTED,
+    in_review=RevisionStatus.IN_REVIEW,
+    approved=RevisionStatus.APPROVED,
+    approved_statuses=(RevisionStatus.APPROVED,),
+    lock=_lock,
+    content=lambda _product, revision: (revision, list(revision.plans.all())),
+    as_listed=_as_revised,
+    version_number=lambda revision: revision.number,
+    on_approved=_put_on_sale,
+    before_submit=_require_no_review_under_way,
+    before_approve=_require_on_exchange,
+)
 
 
 @transaction.atomic
@@ -182,61 +227,15 @@ def revision_plan_delete(*, actor: User, plan: RevisionPlan) -> None:
 @transaction.atomic
 def revision_submit(*, actor: User, revision: ProductRevision) -> ProductRevision:
     """draft -> submitted, opening a review; the same rules as a first submission."""
-    require_provider_or_operator(actor, revision.product.provider_id)
-    product, revision = _lock(revision)
-    require_move(
-        revision,
-        to=RevisionStatus.SUBMITTED,
-        transitions=REVISION_TRANSITIONS,
-        only_from=[RevisionStatus.DRAFT],
+    return submit(
+        REVISION_REVIEW, actor=actor, subject=revision, provider_id=revision.product.provider_id
     )
-    if revision.status == RevisionStatus.SUBMITTED:
-        return revision
-    plans = list(revision.plans.all())
-    check_content(revision, plans=plans)
-    require_provider_active(product)
-    public_data_problems(_as_revised(product, revision), plans=plans)
-    if ProductReview.objects.filter(product=product, verdict=Verdict.PENDING).exists():
-        raise Conflict(_("the product already has a review under way"), code="review_pending")
-    transition(
-        revision,
-        to=RevisionStatus.SUBMITTED,
-        actor=actor,
-        reason="submitted for review",
-        transitions=REVISION_TRANSITIONS,
-    )
-    review_open(
-        actor=actor,
-        product=product,
-        version=revision.number,
-        grade=revision.grade,
-        revision=revision,
-    )
-    return revision
 
 
 @transaction.atomic
 def revision_start_review(*, actor: User, revision: ProductRevision) -> ProductRevision:
-    require_operator(actor)
-    _product, revision = _lock(revision)
-    require_move(
-        revision,
-        to=RevisionStatus.IN_REVIEW,
-        transitions=REVISION_TRANSITIONS,
-        only_from=[RevisionStatus.SUBMITTED],
-    )
-    if revision.status == RevisionStatus.IN_REVIEW:
-        return revision
-    review = _pending_review(revision)
-    transition(
-        revision,
-        to=RevisionStatus.IN_REVIEW,
-        actor=actor,
-        reason="review started",
-        transitions=REVISION_TRANSITIONS,
-    )
-    review_start(actor=actor, review=review)
-    return revision
+    """submitted -> in review: an operator takes up the submitted revision."""
+    return start_review(REVISION_REVIEW, actor=actor, subject=revision)
 
 
 @transaction.atomic
@@ -253,66 +252,14 @@ def revision_approve(
     Until the final approval the product sells its previous version untouched.
     Important-grade content needs two different operators, as at first listing.
     """
-    require_operator(actor)
-    product, revision = _lock(revision)
-    if revision.status == RevisionStatus.APPROVED:
-        return revision
-    require_move(
-        revision,
-        to=RevisionStatus.APPROVED,
-        transitions=REVISION_TRANSITIONS,
-        only_from=[RevisionStatus.IN_REVIEW],
-    )
-    if product.status not in ON_EXCHANGE:
-        raise Conflict(_("the product is no longer on the exchange"), code="not_listed")
-    review = _pending_review(revision)
-    plans = list(revision.plans.all())
-    check_content(revision, plans=plans)
-    require_provider_active(product)
-    public_data_problems(_as_revised(product, revision), plans=plans)
-    decided = review_approve_step(
+    return approve(
+        REVISION_REVIEW,
         actor=actor,
-        review=review,
+        subject=revision,
         compliance_checklist=compliance_checklist,
         quality_checklist=quality_checklist,
         comments=comments,
     )
-    if not decided:
-        return revision
-    now = timezone.now()
-    for field in CONTENT_FIELDS:
-        setattr(product, field, getattr(revision, field))
-    product.version = revision.number
-    product.save(update_fields=[*CONTENT_FIELDS, "version", "updated_at"])
-    # Old plans are switched off, not edited or deleted: orders placed under
-    # them keep pointing at the terms they bought.
-    PricingPlan.objects.filter(product=product, is_active=True).update(is_active=False)
-    PricingPlan.objects.bulk_create(
-        PricingPlan(product=product, is_active=True, **plan.terms()) for plan in plans
-    )
-    refresh_min_price(product)
-    transition(
-        revision,
-        to=RevisionStatus.APPROVED,
-        actor=actor,
-        reason=comments or "review approved",
-        transitions=REVISION_TRANSITIONS,
-    )
-    product.events.create(
-        actor=actor,
-        from_status=product.status,
-        to_status=product.status,
-        reason=f"version {revision.number} approved and on sale",
-    )
-    ProductVersion.objects.create(
-        product=product,
-        number=revision.number,
-        content=content_snapshot(product),
-        plans=plans_snapshot(product),
-        review=review,
-        listed_at=now,
-    )
-    return revision
 
 
 @transaction.atomic
@@ -325,32 +272,14 @@ def revision_reject(
     quality_checklist: dict | None = None,
 ) -> ProductRevision:
     """in review -> draft with the reviewer's comments; the listed version sells on."""
-    require_operator(actor)
-    _product, revision = _lock(revision)
-    require_move(
-        revision,
-        to=RevisionStatus.DRAFT,
-        transitions=REVISION_TRANSITIONS,
-        only_from=[RevisionStatus.IN_REVIEW],
-    )
-    if revision.status == RevisionStatus.DRAFT:
-        return revision
-    review = _pending_review(revision)
-    review_reject(
+    return reject(
+        REVISION_REVIEW,
         actor=actor,
-        review=review,
+        subject=revision,
         comments=comments,
         compliance_checklist=compliance_checklist,
         quality_checklist=quality_checklist,
     )
-    transition(
-        revision,
-        to=RevisionStatus.DRAFT,
-        actor=actor,
-        reason=comments,
-        transitions=REVISION_TRANSITIONS,
-    )
-    return revision
 
 
 @transaction.atomic
@@ -362,11 +291,7 @@ def revision_withdraw(
     _product, revision = _lock(revision)
     if revision.status == RevisionStatus.WITHDRAWN:
         return revision
-    review = (
-        ProductReview.objects.select_for_update()
-        .filter(revision=revision, verdict=Verdict.PENDING)
-        .first()
-    )
+    review = open_review_of(REVISION_REVIEW, revision)
     transition(
         revision,
         to=RevisionStatus.WITHDRAWN,
