@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -24,6 +24,101 @@ class ScopedViewSetMixin:
         """Refuse (403) an operator action to anyone but an exchange operator."""
         if not IsOperator().has_permission(request, self):
             self.permission_denied(request, message=IsOperator.message)
+
+
+class _ServiceWriteBase:
+    """What the service-backed create and update share: the answer's serializer."""
+
+    #: Serializer class the answer is written with.
+    service_output = None
+
+    def service_result(self, obj):
+        """The object the answer shows; override to read it afresh (prefetches, say)."""
+        return obj
+
+    def _service_answer(self, obj, code=status.HTTP_200_OK):
+        return Response(self.service_output(self.service_result(obj)).data, status=code)
+
+
+def _service(view, name):
+    # Read off the class: a plain function set as a class attribute would
+    # otherwise come back bound to the view, with the view as first argument.
+    return getattr(type(view), name)
+
+
+class ServiceCreateMixin(_ServiceWriteBase):
+    """POST: validate `create_input`, call `create_service(actor=user, **validated)`, 201.
+
+    Operators only unless `create_operators_only` is False. The OpenAPI entry
+    (request, 201 response, `create_description`) is derived from these
+    attributes when the class is made, so it cannot drift from the code.
+    """
+
+    create_input = None
+    create_service = None
+    create_operators_only = True
+    create_description = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.create_input is not None:
+            extend_schema_view(
+                create=extend_schema(
+                    request=cls.create_input,
+                    responses={201: cls.service_output},
+                    description=cls.create_description,
+                )
+            )(cls)
+
+    # No docstring: the schema takes its description from create_description
+    # or, failing that, from the viewset's own docstring.
+    def create(self, request, *args, **kwargs):
+        if self.create_operators_only:
+            self.check_operator(request)
+        data = self.create_input(data=request.data)
+        data.is_valid(raise_exception=True)
+        obj = _service(self, "create_service")(actor=request.user, **data.validated_data)
+        return self._service_answer(obj, status.HTTP_201_CREATED)
+
+
+class ServiceUpdateMixin(_ServiceWriteBase):
+    """PATCH: validate `update_input` partially, call
+    `update_service(actor=user, <update_target>=obj, **validated)`, 200.
+
+    Operators only unless `update_operators_only` is False; the object comes
+    from `get_object()`, so a row outside the caller's scope is a 404. The
+    OpenAPI entry is derived from the attributes, as for ServiceCreateMixin.
+    """
+
+    update_input = None
+    update_service = None
+    #: Keyword under which the object goes to the update service ("department").
+    update_target = None
+    update_operators_only = True
+    update_description = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.update_input is not None:
+            extend_schema_view(
+                partial_update=extend_schema(
+                    request=cls.update_input,
+                    responses=cls.service_output,
+                    description=cls.update_description,
+                )
+            )(cls)
+
+    # No docstring, for the same reason as ServiceCreateMixin.create.
+    def partial_update(self, request, *args, **kwargs):
+        if self.update_operators_only:
+            self.check_operator(request)
+        obj = self.get_object()
+        data = self.update_input(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        obj = _service(self, "update_service")(
+            actor=request.user, **{self.update_target: obj}, **data.validated_data
+        )
+        return self._service_answer(obj)
 
 
 class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):

@@ -1,5 +1,5 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -12,11 +12,18 @@ from accounts.api.serializers import (
 )
 from accounts.filters import MerchantFilter
 from accounts.models import Merchant
-from core.api import ReasonInputSerializer, ScopedViewSetMixin
+from core.api import (
+    ReasonInputSerializer,
+    ScopedViewSetMixin,
+    ServiceCreateMixin,
+    ServiceUpdateMixin,
+)
 
 
 class MerchantViewSet(
     ScopedViewSetMixin,
+    ServiceCreateMixin,
+    ServiceUpdateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -28,6 +35,19 @@ class MerchantViewSet(
     search_fields = ["legal_name", "credit_code"]
     ordering_fields = ["created_at", "legal_name", "credit_code", "region", "status"]
 
+    service_output = MerchantSerializer
+    create_input = MerchantCreateInputSerializer
+    create_service = services.merchant_register
+    create_description = "Register a merchant (operators); it starts in status 'applied'."
+    update_input = MerchantUpdateInputSerializer
+    update_service = services.merchant_update_profile
+    update_target = "merchant"
+    # The merchant's own people edit its profile too; scoping keeps them to it.
+    update_operators_only = False
+    update_description = (
+        "Edit the profile: a merchant its own, an operator any. Status is never edited here."
+    )
+
     def get_serializer_class(self):
         if self.action == "retrieve":
             return MerchantDetailSerializer
@@ -38,26 +58,6 @@ class MerchantViewSet(
         if self.action == "retrieve":
             queryset = queryset.prefetch_related("events__actor")
         return queryset
-
-    @extend_schema(request=MerchantCreateInputSerializer, responses={201: MerchantSerializer})
-    def create(self, request):
-        """Register a merchant (operators); it starts in status 'applied'."""
-        self.check_operator(request)
-        data = MerchantCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        merchant = services.merchant_register(actor=request.user, **data.validated_data)
-        return Response(MerchantSerializer(merchant).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=MerchantUpdateInputSerializer, responses=MerchantSerializer)
-    def partial_update(self, request, pk=None):
-        """Edit the profile: a merchant its own, an operator any. Status is never edited here."""
-        merchant = self.get_object()
-        data = MerchantUpdateInputSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        merchant = services.merchant_update_profile(
-            actor=request.user, merchant=merchant, **data.validated_data
-        )
-        return Response(MerchantSerializer(merchant).data)
 
     def _act(self, request, service):
         self.check_operator(request)

@@ -6,7 +6,12 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.response import Response
 
-from core.api import OptionalReasonInputSerializer, ReasonInputSerializer, ScopedViewSetMixin
+from core.api import (
+    OptionalReasonInputSerializer,
+    ReasonInputSerializer,
+    ScopedViewSetMixin,
+    ServiceUpdateMixin,
+)
 from core.exceptions import BusinessRuleViolation
 from core.scoping import is_operator, merchant_id_of
 from products import services
@@ -131,6 +136,7 @@ class NullsLastOrderingFilter(OrderingFilter):
 
 class ProductViewSet(
     ScopedViewSetMixin,
+    ServiceUpdateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -144,6 +150,15 @@ class ProductViewSet(
     ordering = ["-created_at"]
 
     filter_backends = [DjangoFilterBackend, SearchFilter, NullsLastOrderingFilter]
+
+    service_output = ProductDetailSerializer
+    update_input = ProductUpdateInputSerializer
+    update_service = services.product_update
+    update_target = "product"
+    update_operators_only = False
+    update_description = (
+        "Edit a draft. A listed product changes through /product-revisions/ instead."
+    )
 
     def get_serializer_class(self):
         if self.action == "list":
@@ -168,9 +183,12 @@ class ProductViewSet(
             "scenarios",
         )
 
+    def service_result(self, product):
+        # Answers show the product read afresh, with plans, events and reviews.
+        return self.get_queryset().get(pk=product.pk)
+
     def _detail(self, product, code=status.HTTP_200_OK):
-        product = self.get_queryset().get(pk=product.pk)
-        return Response(ProductDetailSerializer(product).data, status=code)
+        return Response(ProductDetailSerializer(self.service_result(product)).data, status=code)
 
     @extend_schema(request=ProductCreateInputSerializer, responses={201: ProductDetailSerializer})
     def create(self, request):
@@ -189,17 +207,6 @@ class ProductViewSet(
             raise BusinessRuleViolation("name the provider merchant", field="provider")
         product = services.product_create(actor=request.user, provider=provider, **fields)
         return self._detail(product, status.HTTP_201_CREATED)
-
-    @extend_schema(request=ProductUpdateInputSerializer, responses=ProductDetailSerializer)
-    def partial_update(self, request, pk=None):
-        """Edit a draft. A listed product changes through /product-revisions/ instead."""
-        product = self.get_object()
-        data = ProductUpdateInputSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        product = services.product_update(
-            actor=request.user, product=product, **data.validated_data
-        )
-        return self._detail(product)
 
     @extend_schema(request=None, responses=ProductDetailSerializer)
     @action(detail=True, methods=["post"])
@@ -297,6 +304,7 @@ class ProductViewSet(
 
 class PlanViewSet(
     ScopedViewSetMixin,
+    ServiceUpdateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -308,6 +316,13 @@ class PlanViewSet(
     filterset_fields = ["product", "kind", "is_active"]
     ordering_fields = ["created_at"]
 
+    service_output = PlanSerializer
+    update_input = PlanUpdateInputSerializer
+    update_service = services.plan_update
+    update_target = "plan"
+    # The provider edits its own plans; scoping keeps it to them.
+    update_operators_only = False
+
     @extend_schema(request=PlanCreateInputSerializer, responses={201: PlanSerializer})
     def create(self, request):
         data = PlanCreateInputSerializer(data=request.data)
@@ -318,14 +333,6 @@ class PlanViewSet(
             raise BusinessRuleViolation("no such product", field="product")
         plan = services.plan_create(actor=request.user, product=product, **terms)
         return Response(PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=PlanUpdateInputSerializer, responses=PlanSerializer)
-    def partial_update(self, request, pk=None):
-        plan = self.get_object()
-        data = PlanUpdateInputSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        plan = services.plan_update(actor=request.user, plan=plan, **data.validated_data)
-        return Response(PlanSerializer(plan).data)
 
     def destroy(self, request, pk=None):
         services.plan_delete(actor=request.user, plan=self.get_object())
@@ -428,6 +435,7 @@ class RevisionViewSet(
 
 class RevisionPlanViewSet(
     ScopedViewSetMixin,
+    ServiceUpdateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -439,6 +447,12 @@ class RevisionPlanViewSet(
     filterset_fields = ["revision"]
     ordering = ["id"]
     ordering_fields = ["id"]
+
+    service_output = RevisionPlanSerializer
+    update_input = PlanUpdateInputSerializer
+    update_service = services.revision_plan_update
+    update_target = "plan"
+    update_operators_only = False
 
     @extend_schema(
         request=RevisionPlanCreateInputSerializer, responses={201: RevisionPlanSerializer}
@@ -455,14 +469,6 @@ class RevisionPlanViewSet(
             raise BusinessRuleViolation("no such revision", field="revision")
         plan = services.revision_plan_create(actor=request.user, revision=revision, **terms)
         return Response(RevisionPlanSerializer(plan).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=PlanUpdateInputSerializer, responses=RevisionPlanSerializer)
-    def partial_update(self, request, pk=None):
-        plan = self.get_object()
-        data = PlanUpdateInputSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        plan = services.revision_plan_update(actor=request.user, plan=plan, **data.validated_data)
-        return Response(RevisionPlanSerializer(plan).data)
 
     def destroy(self, request, pk=None):
         services.revision_plan_delete(actor=request.user, plan=self.get_object())

@@ -1,11 +1,17 @@
 """Operators manage departments, catalog entries, grants and scenarios; merchants read their own."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api import OptionalReasonInputSerializer, ReasonInputSerializer, ScopedViewSetMixin
+from core.api import (
+    OptionalReasonInputSerializer,
+    ReasonInputSerializer,
+    ScopedViewSetMixin,
+    ServiceCreateMixin,
+    ServiceUpdateMixin,
+)
 from publicdata import services
 from publicdata.api.serializers import (
     CatalogEntrySerializer,
@@ -28,6 +34,8 @@ from publicdata.models import CatalogEntry, Department, Grant, Scenario
 
 class DepartmentViewSet(
     ScopedViewSetMixin,
+    ServiceCreateMixin,
+    ServiceUpdateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -41,30 +49,20 @@ class DepartmentViewSet(
     ordering_fields = ["code", "name", "level", "region"]
     ordering = ["code"]
 
-    @extend_schema(request=DepartmentSerializer, responses={201: DepartmentSerializer})
-    def create(self, request):
-        """Register a department (operators)."""
-        self.check_operator(request)
-        data = DepartmentSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        department = services.department_create(actor=request.user, **data.validated_data)
-        return Response(DepartmentSerializer(department).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=DepartmentUpdateInputSerializer, responses=DepartmentSerializer)
-    def partial_update(self, request, pk=None):
-        """Change a department's name, level or region (operators)."""
-        self.check_operator(request)
-        department = self.get_object()
-        data = DepartmentUpdateInputSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        department = services.department_update(
-            actor=request.user, department=department, **data.validated_data
-        )
-        return Response(DepartmentSerializer(department).data)
+    service_output = DepartmentSerializer
+    create_input = DepartmentSerializer
+    create_service = services.department_create
+    create_description = "Register a department (operators)."
+    update_input = DepartmentUpdateInputSerializer
+    update_service = services.department_update
+    update_target = "department"
+    update_description = "Change a department's name, level or region (operators)."
 
 
 class CatalogEntryViewSet(
     ScopedViewSetMixin,
+    ServiceCreateMixin,
+    ServiceUpdateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -78,30 +76,19 @@ class CatalogEntryViewSet(
     ordering_fields = ["code", "name", "grade"]
     ordering = ["code"]
 
-    @extend_schema(request=CatalogEntrySerializer, responses={201: CatalogEntrySerializer})
-    def create(self, request):
-        """Register a catalog entry under a department (operators)."""
-        self.check_operator(request)
-        data = CatalogEntrySerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        entry = services.catalog_entry_create(actor=request.user, **data.validated_data)
-        return Response(CatalogEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=CatalogEntryUpdateInputSerializer, responses=CatalogEntrySerializer)
-    def partial_update(self, request, pk=None):
-        """Change an entry's description (operators); code and department stay."""
-        self.check_operator(request)
-        entry = self.get_object()
-        data = CatalogEntryUpdateInputSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        entry = services.catalog_entry_update(
-            actor=request.user, entry=entry, **data.validated_data
-        )
-        return Response(CatalogEntrySerializer(entry).data)
+    service_output = CatalogEntrySerializer
+    create_input = CatalogEntrySerializer
+    create_service = services.catalog_entry_create
+    create_description = "Register a catalog entry under a department (operators)."
+    update_input = CatalogEntryUpdateInputSerializer
+    update_service = services.catalog_entry_update
+    update_target = "entry"
+    update_description = "Change an entry's description (operators); code and department stay."
 
 
 class GrantViewSet(
     ScopedViewSetMixin,
+    ServiceCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -112,6 +99,13 @@ class GrantViewSet(
     filterset_class = GrantFilter
     search_fields = ["grantee__legal_name", "department__name", "industry__name"]
     ordering_fields = ["created_at", "valid_from", "valid_until", "status"]
+
+    service_output = GrantDetailSerializer
+    create_input = GrantCreateInputSerializer
+    create_service = services.grant_create
+    create_description = (
+        "Record a pending grant. 409 naming the grant in force if the window is taken."
+    )
 
     def get_serializer_class(self):
         if self.action == "list":
@@ -124,15 +118,8 @@ class GrantViewSet(
             queryset = queryset.prefetch_related("entries", "events__actor")
         return queryset
 
-    @extend_schema(request=GrantCreateInputSerializer, responses={201: GrantDetailSerializer})
-    def create(self, request):
-        """Record a pending grant. 409 naming the grant in force if the window is taken."""
-        self.check_operator(request)
-        data = GrantCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        grant = services.grant_create(actor=request.user, **data.validated_data)
-        return Response(GrantDetailSerializer(grant).data, status=status.HTTP_201_CREATED)
-
+    # Not ServiceUpdateMixin: an edit answers with the grant read afresh, while
+    # a creation answers with the service's own object.
     @extend_schema(request=GrantUpdateInputSerializer, responses=GrantDetailSerializer)
     def partial_update(self, request, pk=None):
         """Change a pending grant's window, share, ceiling or entries (operators)."""
@@ -181,6 +168,7 @@ class GrantViewSet(
 
 class ScenarioViewSet(
     ScopedViewSetMixin,
+    ServiceCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -191,6 +179,11 @@ class ScenarioViewSet(
     filterset_class = ScenarioFilter
     search_fields = ["name", "description"]
     ordering_fields = ["created_at", "status", "name"]
+
+    service_output = ScenarioDetailSerializer
+    create_input = ScenarioCreateInputSerializer
+    create_service = services.scenario_create
+    create_description = "Propose a scenario under a grant; it awaits its assessment."
 
     def get_serializer_class(self):
         if self.action == "list":
@@ -206,16 +199,9 @@ class ScenarioViewSet(
     def _fresh(self, scenario):
         return self.get_queryset().get(pk=scenario.pk)
 
-    @extend_schema(request=ScenarioCreateInputSerializer, responses={201: ScenarioDetailSerializer})
-    def create(self, request):
-        """Propose a scenario under a grant; it awaits its assessment."""
-        self.check_operator(request)
-        data = ScenarioCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        scenario = services.scenario_create(actor=request.user, **data.validated_data)
-        return Response(
-            ScenarioDetailSerializer(self._fresh(scenario)).data, status=status.HTTP_201_CREATED
-        )
+    def service_result(self, scenario):
+        # The created scenario is answered read afresh, with its related rows.
+        return self._fresh(scenario)
 
     @extend_schema(request=ScenarioAssessInputSerializer, responses=ScenarioDetailSerializer)
     @action(detail=True, methods=["post"])

@@ -11,7 +11,7 @@ from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRen
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import ScopedViewSetMixin
+from core.api import ScopedViewSetMixin, ServiceCreateMixin, ServiceUpdateMixin
 from core.permissions import HasExchangeRole, IsOperator
 from settlements import selectors
 from settlements.api.serializers import (
@@ -79,6 +79,8 @@ def csv_download(text: str, filename: str) -> HttpResponse:
 
 class FeeScheduleViewSet(
     ScopedViewSetMixin,
+    ServiceCreateMixin,
+    ServiceUpdateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -95,24 +97,12 @@ class FeeScheduleViewSet(
     search_fields = ["note"]
     ordering_fields = ["effective_from", "fee_bps", "created_at"]
 
-    @extend_schema(request=FeeScheduleInputSerializer, responses={201: FeeScheduleSerializer})
-    def create(self, request):
-        self.check_operator(request)
-        data = FeeScheduleInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        schedule = fees.fee_schedule_create(actor=request.user, **data.validated_data)
-        return Response(FeeScheduleSerializer(schedule).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=FeeScheduleInputSerializer, responses=FeeScheduleSerializer)
-    def partial_update(self, request, pk=None):
-        self.check_operator(request)
-        schedule = self.get_object()
-        data = FeeScheduleInputSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        schedule = fees.fee_schedule_update(
-            actor=request.user, schedule=schedule, **data.validated_data
-        )
-        return Response(FeeScheduleSerializer(schedule).data)
+    service_output = FeeScheduleSerializer
+    create_input = FeeScheduleInputSerializer
+    create_service = fees.fee_schedule_create
+    update_input = FeeScheduleInputSerializer
+    update_service = fees.fee_schedule_update
+    update_target = "schedule"
 
 
 class ClearingBatchViewSet(
