@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import KIND_FIELDS, MerchantStatus, Region
 from accounts.models import Merchant
@@ -23,6 +24,9 @@ from oversight.conf import setting
 from oversight.models import StatsSnapshot
 from products.choices import DeliveryMode, ProductStatus
 from products.models import Product
+
+# Products and orders that belong to no trading board are grouped under this label.
+OFF_BOARD = _("Not on a trading board")
 
 TURNOVER_DEFINITION = (
     "Gross of paid orders minus refunds: sum(amount - refunded) over orders with a "
@@ -71,7 +75,11 @@ def _product_figures() -> tuple[dict, dict]:
     products = {
         "listed": sum(b["n"] for b in boards),
         "by_board": [
-            {"board": b["board__code"] or "", "name": b["board__name"] or "", "count": b["n"]}
+            {
+                "board": b["board__code"] or "",
+                "name": b["board__name"] or str(OFF_BOARD),
+                "count": b["n"],
+            }
             for b in boards
         ],
         "by_industry": [
@@ -85,7 +93,7 @@ def _product_figures() -> tuple[dict, dict]:
         "by_board": [
             {
                 "board": b["board__code"] or "",
-                "name": b["board__name"] or "",
+                "name": b["board__name"] or str(OFF_BOARD),
                 "bytes": b["volume"] or 0,
             }
             for b in boards
@@ -124,7 +132,7 @@ def _turnover_figures() -> dict:
         "by_board": [
             {
                 "board": b["board__code"] or "",
-                "name": b["board__name"] or "",
+                "name": b["board__name"] or str(OFF_BOARD),
                 "turnover_fen": b["s"] or 0,
                 "orders": b["n"],
             }

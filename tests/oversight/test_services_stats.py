@@ -93,3 +93,17 @@ def test_refreshing_takes_a_bounded_number_of_queries(exchange, django_assert_ma
     # when refreshed, then the query count does not grow with the rows
     with django_assert_max_num_queries(20):
         stats_refresh()
+
+
+@pytest.mark.django_db
+def test_products_on_no_board_are_labelled_as_such():
+    # given a listed product outside every trading board
+    from oversight.services.stats import OFF_BOARD
+
+    ProductFactory(board=None)
+    # when
+    doc = stats_refresh().document
+    # then its row names the absence of a board rather than an empty name
+    row = next(b for b in doc["products"]["by_board"] if b["board"] == "")
+    assert row["name"] == str(OFF_BOARD)
+    assert row["name"]
