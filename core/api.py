@@ -25,6 +25,18 @@ class ScopedViewSetMixin:
         if not IsOperator().has_permission(request, self):
             self.permission_denied(request, message=IsOperator.message)
 
+    def operator_action(self, request, service, *, target: str, input_class=None):
+        """An operator's action on the record in the URL: role, input, then the service.
+
+        `target` is the service's keyword for the record (merchant=, grant=, ...);
+        the input defaults to a required reason. Returns what the service returns.
+        """
+        self.check_operator(request)
+        record = self.get_object()
+        data = (input_class or ReasonInputSerializer)(data=request.data)
+        data.is_valid(raise_exception=True)
+        return service(actor=request.user, **{target: record}, **data.validated_data)
+
 
 class _ServiceWriteBase:
     """What the service-backed create and update share: the answer's serializer."""

@@ -60,11 +60,7 @@ class MerchantViewSet(
         return queryset
 
     def _act(self, request, service):
-        self.check_operator(request)
-        merchant = self.get_object()
-        data = ReasonInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        merchant = service(actor=request.user, merchant=merchant, **data.validated_data)
+        merchant = self.operator_action(request, service, target="merchant")
         return Response(MerchantDetailSerializer(merchant).data)
 
     @extend_schema(request=ReasonInputSerializer, responses=MerchantDetailSerializer)

@@ -46,11 +46,7 @@ class AuditFindingViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return queryset
 
     def _act(self, request, service, input_class):
-        self.check_operator(request)
-        finding = self.get_object()
-        data = input_class(data=request.data)
-        data.is_valid(raise_exception=True)
-        finding = service(actor=request.user, finding=finding, **data.validated_data)
+        finding = self.operator_action(request, service, target="finding", input_class=input_class)
         finding = self.get_queryset().get(pk=finding.pk)
         return Response(AuditFindingDetailSerializer(finding).data)
 

@@ -262,12 +262,7 @@ class ProductViewSet(
         return self._detail(product)
 
     def _reasoned(self, request, service):
-        self.check_operator(request)
-        product = self.get_object()
-        data = ReasonInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        product = service(actor=request.user, product=product, **data.validated_data)
-        return self._detail(product)
+        return self._detail(self.operator_action(request, service, target="product"))
 
     @extend_schema(request=ReasonInputSerializer, responses=ProductDetailSerializer)
     @action(detail=True, methods=["post"])

@@ -134,11 +134,7 @@ class GrantViewSet(
         return self.get_queryset().get(pk=grant.pk)
 
     def _act(self, request, service, serializer_class=ReasonInputSerializer):
-        self.check_operator(request)
-        grant = self.get_object()
-        data = serializer_class(data=request.data)
-        data.is_valid(raise_exception=True)
-        grant = service(actor=request.user, grant=grant, **data.validated_data)
+        grant = self.operator_action(request, service, target="grant", input_class=serializer_class)
         return Response(GrantDetailSerializer(self._fresh(grant)).data)
 
     @extend_schema(request=OptionalReasonInputSerializer, responses=GrantDetailSerializer)
