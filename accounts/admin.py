@@ -1,36 +1,34 @@
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin.helpers import ActionForm
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.choices import KIND_FIELDS
 from accounts.models import Merchant, MerchantEvent, User
-from core.admin import EventInline, ScopedAdmin
-from core.exceptions import BusinessRuleViolation, Conflict, InvalidTransition
+from core.admin import (
+    EventInline,
+    ReasonActionForm,
+    ScopedAdmin,
+    action_reason,
+    apply_to_selected,
+)
+from core.exceptions import BusinessRuleViolation
 from core.scoping import is_operator
 
 
-class ReasonActionForm(ActionForm):
-    reason = forms.CharField(label=_("reason"), required=False, max_length=2000)
-
-
 def run_transition_action(modeladmin, request, queryset, service, *, object_kwarg: str):
-    """Apply one transition service to each selected row, reporting per-row failures."""
-    reason = (request.POST.get("reason") or "").strip()
-    if not reason:
-        modeladmin.message_user(request, _("Give a reason for this action."), messages.ERROR)
+    """Apply one transition service, with the reason given, to each selected row."""
+    reason = action_reason(modeladmin, request, required=True)
+    if reason is None:
         return
-    done = 0
-    for obj in queryset.order_by("pk"):
-        try:
-            service(actor=request.user, reason=reason, **{object_kwarg: obj})
-            done += 1
-        except (InvalidTransition, Conflict, BusinessRuleViolation) as exc:
-            modeladmin.message_user(request, f"{obj}: {exc}", messages.WARNING)
-    if done:
-        modeladmin.message_user(request, _("%(count)d record(s) updated.") % {"count": done})
+    apply_to_selected(
+        modeladmin,
+        request,
+        queryset,
+        lambda obj: service(actor=request.user, reason=reason, **{object_kwarg: obj}),
+        done_message=_("%(count)d record(s) updated."),
+    )
 
 
 class MerchantEventInline(EventInline):

@@ -6,8 +6,13 @@ page by typing its URL: the row is simply not in their queryset. Operators see
 everything. Fields in `operator_only_fields` are read-only for merchants.
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
 
+from core.exceptions import BusinessRuleViolation, Conflict, InvalidTransition
 from core.scoping import is_operator, merchant_id_of, scope_to_merchant
 
 
@@ -99,3 +104,38 @@ class EventInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+# What a service refuses with. An admin action reports a refusal against its
+# row and goes on with the others, so one bad row never hides the rest.
+SERVICE_REFUSALS = (InvalidTransition, Conflict, BusinessRuleViolation, PermissionDenied)
+
+
+class ReasonActionForm(ActionForm):
+    reason = forms.CharField(label=_("reason"), required=False, max_length=2000)
+
+
+def action_reason(modeladmin, request, *, required: bool) -> str | None:
+    """The reason typed beside an admin action; None (after saying so) when one is owed."""
+    reason = (request.POST.get("reason") or "").strip()
+    if required and not reason:
+        modeladmin.message_user(request, _("Give a reason for this action."), messages.ERROR)
+        return None
+    return reason
+
+
+def apply_to_selected(modeladmin, request, queryset, call, *, done_message) -> int:
+    """Call `call(row)` for each selected row in primary-key order; report refusals per row.
+
+    `done_message` takes %(count)d. Returns how many rows the service accepted.
+    """
+    done = 0
+    for obj in queryset.order_by("pk"):
+        try:
+            call(obj)
+            done += 1
+        except SERVICE_REFUSALS as exc:
+            modeladmin.message_user(request, f"{obj}: {exc}", messages.WARNING)
+    if done:
+        modeladmin.message_user(request, done_message % {"count": done})
+    return done

@@ -8,11 +8,10 @@ that row with a message and changes nothing.
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import EventInline, ScopedAdmin
-from core.exceptions import BusinessRuleViolation, Conflict, InvalidTransition
+from core.admin import EventInline, ScopedAdmin, action_reason, apply_to_selected
+from core.exceptions import BusinessRuleViolation
 from core.money import MoneyError, fen_to_yuan, yuan_to_fen
 from core.scoping import is_operator, merchant_id_of
 from marketplace.choices import RefundStatus
@@ -144,9 +143,8 @@ class OrderAdmin(ScopedAdmin):
         return {name: a for name, a in actions.items() if name not in drop}
 
     def _run(self, request, queryset, call, *, needs_reason=False):
-        reason = (request.POST.get("reason") or "").strip()
-        if needs_reason and not reason:
-            self.message_user(request, _("Give a reason for this action."), messages.ERROR)
+        reason = action_reason(self, request, required=needs_reason)
+        if reason is None:
             return
         amount_text = (request.POST.get("amount") or "").strip()
         try:
@@ -154,20 +152,13 @@ class OrderAdmin(ScopedAdmin):
         except MoneyError as exc:
             self.message_user(request, f"{_('amount')}: {exc}", messages.ERROR)
             return
-        done = 0
-        for order in queryset.order_by("pk"):
-            try:
-                call(order, reason, amount_fen)
-                done += 1
-            except (
-                InvalidTransition,
-                Conflict,
-                BusinessRuleViolation,
-                PermissionDenied,
-            ) as exc:
-                self.message_user(request, f"{order}: {exc}", messages.WARNING)
-        if done:
-            self.message_user(request, _("%(count)d order(s) updated.") % {"count": done})
+        apply_to_selected(
+            self,
+            request,
+            queryset,
+            lambda order: call(order, reason, amount_fen),
+            done_message=_("%(count)d order(s) updated."),
+        )
 
     @admin.action(description=_("Deliver the selected sales (seller)"))
     def deliver(self, request, queryset):

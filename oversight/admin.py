@@ -1,14 +1,17 @@
-from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin.helpers import ActionForm
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import EventInline, ScopedAdmin
-from core.exceptions import BusinessRuleViolation, InvalidTransition
+from core.admin import (
+    EventInline,
+    ReasonActionForm,
+    ScopedAdmin,
+    action_reason,
+    apply_to_selected,
+)
 from core.money import fen_to_yuan
 from core.scoping import is_operator
 from oversight.charts import bar_chart, column_chart
@@ -23,10 +26,6 @@ class ReadOnlyOperatorAdmin(ScopedAdmin):
 
     operator_can_add = False
     operator_can_change = False
-
-
-class ReasonActionForm(ActionForm):
-    reason = forms.CharField(label=_("reason"), required=False, max_length=2000)
 
 
 class AuditFindingEventInline(EventInline):
@@ -50,19 +49,16 @@ class AuditFindingAdmin(ReadOnlyOperatorAdmin):
     actions = ["acknowledge", "resolve"]
 
     def _act(self, request, queryset, service, *, needs_reason: bool):
-        reason = (request.POST.get("reason") or "").strip()
-        if needs_reason and not reason:
-            self.message_user(request, _("Give a reason for this action."), messages.ERROR)
+        reason = action_reason(self, request, required=needs_reason)
+        if reason is None:
             return
-        done = 0
-        for finding in queryset.order_by("pk"):
-            try:
-                service(actor=request.user, finding=finding, reason=reason)
-                done += 1
-            except (InvalidTransition, BusinessRuleViolation) as exc:
-                self.message_user(request, f"{finding}: {exc}", messages.WARNING)
-        if done:
-            self.message_user(request, _("%(count)d finding(s) updated.") % {"count": done})
+        apply_to_selected(
+            self,
+            request,
+            queryset,
+            lambda finding: service(actor=request.user, finding=finding, reason=reason),
+            done_message=_("%(count)d finding(s) updated."),
+        )
 
     @admin.action(description=_("Acknowledge the selected findings"))
     def acknowledge(self, request, queryset):

@@ -7,12 +7,11 @@ approves. ScopedAdmin keeps each merchant to its own rows.
 """
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import ReasonActionForm
-from core.admin import EventInline, ScopedAdmin
-from core.exceptions import BusinessRuleViolation, Conflict, InvalidTransition
+from core.admin import EventInline, ReasonActionForm, ScopedAdmin, apply_to_selected
+from core.exceptions import BusinessRuleViolation
 from core.money import fen_to_yuan, yuan_to_fen
 from core.scoping import is_operator, merchant_id_of
 from products import services
@@ -31,8 +30,6 @@ from products.models import (
     RevisionPlan,
 )
 from products.services.common import validate_plan_terms
-
-SERVICE_ERRORS = (InvalidTransition, Conflict, BusinessRuleViolation)
 
 
 @admin.register(Industry)
@@ -273,15 +270,9 @@ class ProductAdmin(ScopedAdmin):
         )
 
     def _each(self, request, queryset, call):
-        done = 0
-        for product in queryset.order_by("pk"):
-            try:
-                call(product)
-                done += 1
-            except SERVICE_ERRORS as exc:
-                self.message_user(request, f"{product}: {exc}", messages.WARNING)
-        if done:
-            self.message_user(request, _("%(count)d product(s) done.") % {"count": done})
+        apply_to_selected(
+            self, request, queryset, call, done_message=_("%(count)d product(s) done.")
+        )
 
     @admin.action(description=_("Submit for review"))
     def submit(self, request, queryset):
@@ -384,15 +375,9 @@ class ProductRevisionAdmin(ScopedAdmin):
         )
 
     def _each(self, request, queryset, call):
-        done = 0
-        for revision in queryset.order_by("pk"):
-            try:
-                call(revision)
-                done += 1
-            except SERVICE_ERRORS as exc:
-                self.message_user(request, f"{revision}: {exc}", messages.WARNING)
-        if done:
-            self.message_user(request, _("%(count)d revision(s) done.") % {"count": done})
+        apply_to_selected(
+            self, request, queryset, call, done_message=_("%(count)d revision(s) done.")
+        )
 
     @admin.action(description=_("Submit for review"))
     def submit(self, request, queryset):

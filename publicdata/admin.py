@@ -9,8 +9,8 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import ReasonActionForm, run_transition_action
-from core.admin import EventInline, ScopedAdmin
+from accounts.admin import run_transition_action
+from core.admin import EventInline, ReasonActionForm, ScopedAdmin
 from core.exceptions import BusinessRuleViolation
 from core.scoping import is_operator
 from publicdata import services

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import EventInline, ScopedAdmin
+from core.admin import EventInline, ScopedAdmin, apply_to_selected
 from core.exceptions import BusinessRuleViolation, Conflict, InvalidTransition
 from core.money import MoneyError, fen_to_yuan, yuan_to_fen
 from core.scoping import is_operator
@@ -201,15 +201,13 @@ class PayoutAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Mark the selected payouts paid"))
     def mark_paid(self, request, queryset):
-        done = 0
-        for payout in queryset.order_by("pk"):
-            try:
-                payouts.payout_mark_paid(actor=request.user, payout=payout)
-                done += 1
-            except (InvalidTransition, Conflict) as exc:
-                self.message_user(request, f"{payout}: {exc}", messages.WARNING)
-        if done:
-            self.message_user(request, _("%(count)d payout(s) paid.") % {"count": done})
+        apply_to_selected(
+            self,
+            request,
+            queryset,
+            lambda payout: payouts.payout_mark_paid(actor=request.user, payout=payout),
+            done_message=_("%(count)d payout(s) paid."),
+        )
 
 
 class StatementForm(forms.Form):
