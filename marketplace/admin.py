@@ -23,7 +23,7 @@ from marketplace.models import (
     Refund,
     UsageRecord,
 )
-from marketplace.services import orders as services
+from marketplace.services import disputes, orders, refunds
 
 
 class OrderActionForm(ActionForm):
@@ -165,7 +165,7 @@ class OrderAdmin(ScopedAdmin):
         self._run(
             request,
             queryset,
-            lambda o, r, a: services.order_deliver(actor=request.user, order=o, note=r),
+            lambda o, r, a: orders.order_deliver(actor=request.user, order=o, note=r),
         )
 
     @admin.action(description=_("Accept the selected purchases (buyer)"))
@@ -173,7 +173,7 @@ class OrderAdmin(ScopedAdmin):
         self._run(
             request,
             queryset,
-            lambda o, r, a: services.order_accept(actor=request.user, order=o, reason=r),
+            lambda o, r, a: orders.order_accept(actor=request.user, order=o, reason=r),
         )
 
     @admin.action(description=_("Dispute the selected purchases (buyer)"))
@@ -181,7 +181,7 @@ class OrderAdmin(ScopedAdmin):
         self._run(
             request,
             queryset,
-            lambda o, r, a: services.order_dispute_open(actor=request.user, order=o, reason=r),
+            lambda o, r, a: disputes.order_dispute_open(actor=request.user, order=o, reason=r),
             needs_reason=True,
         )
 
@@ -190,7 +190,7 @@ class OrderAdmin(ScopedAdmin):
         self._run(
             request,
             queryset,
-            lambda o, r, a: services.order_refund_request(
+            lambda o, r, a: refunds.order_refund_request(
                 actor=request.user, order=o, amount_fen=a, reason=r
             ),
             needs_reason=True,
@@ -201,7 +201,7 @@ class OrderAdmin(ScopedAdmin):
         self._run(
             request,
             queryset,
-            lambda o, r, a: services.order_cancel(actor=request.user, order=o, reason=r),
+            lambda o, r, a: orders.order_cancel(actor=request.user, order=o, reason=r),
         )
 
     @admin.action(description=_("Grant the open refund requests (seller)"))
@@ -211,7 +211,7 @@ class OrderAdmin(ScopedAdmin):
             if not requests:
                 raise BusinessRuleViolation("no refund request is open")
             for refund in requests:
-                services.refund_request_approve(actor=request.user, refund=refund, reason=reason)
+                refunds.refund_request_approve(actor=request.user, refund=refund, reason=reason)
 
         self._run(request, queryset, approve)
 
@@ -220,7 +220,7 @@ class OrderAdmin(ScopedAdmin):
         self._run(
             request,
             queryset,
-            lambda o, r, a: services.order_refund(
+            lambda o, r, a: refunds.order_refund(
                 actor=request.user, order=o, amount_fen=a, reason=r
             ),
             needs_reason=True,
@@ -231,7 +231,7 @@ class OrderAdmin(ScopedAdmin):
         self._run(
             request,
             queryset,
-            lambda o, r, a: services.order_dispute_resolve(
+            lambda o, r, a: disputes.order_dispute_resolve(
                 actor=request.user, order=o, outcome="release", reason=r
             ),
             needs_reason=True,
@@ -242,7 +242,7 @@ class OrderAdmin(ScopedAdmin):
         self._run(
             request,
             queryset,
-            lambda o, r, a: services.order_dispute_resolve(
+            lambda o, r, a: disputes.order_dispute_resolve(
                 actor=request.user, order=o, outcome="refund", reason=r
             ),
             needs_reason=True,

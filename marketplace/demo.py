@@ -15,7 +15,7 @@ from accounts.models import Merchant, User
 from core.demo import DemoContext
 from marketplace.choices import OrderStatus
 from marketplace.models import Order
-from marketplace.services import orders as svc
+from marketplace.services import disputes, orders, refunds
 from marketplace.services.payments import PaymentNotice, order_pay
 from marketplace.services.usage import month_start, usage_bill_month, usage_record_submit
 from products.choices import DataSourceKind, PlanKind, ProductStatus
@@ -69,7 +69,7 @@ def _tell(order: Order, story: str, operator: User | None) -> None:
         if story == "pending":
             return
         if story == "cancelled":
-            svc.order_cancel(actor=buyer, order=order, reason="bought the wrong plan")
+            orders.order_cancel(actor=buyer, order=order, reason="bought the wrong plan")
             return
         order = _pay(order)
     elif story in ("pending", "cancelled"):
@@ -77,24 +77,28 @@ def _tell(order: Order, story: str, operator: User | None) -> None:
     if story == "paid":
         return
     if story == "refunded" and order.escrow_fen:
-        svc.order_refund(actor=operator, order=order, reason="duplicate purchase")
+        refunds.order_refund(actor=operator, order=order, reason="duplicate purchase")
         return
-    order = svc.order_deliver(actor=seller, order=order, note="delivered through the API gateway")
+    order = orders.order_deliver(
+        actor=seller, order=order, note="delivered through the API gateway"
+    )
     if story == "delivered":
         return
     if story == "refund_requested" and order.escrow_fen >= 2:
-        svc.order_refund_request(actor=buyer, order=order, amount_fen=order.escrow_fen // 2,
+        refunds.order_refund_request(actor=buyer, order=order, amount_fen=order.escrow_fen // 2,
                                  reason="half the coverage is missing")  # fmt: skip
         return
     if story in ("disputed", "dispute_split"):
-        svc.order_dispute_open(actor=buyer, order=order, reason="fields differ from the manual")
+        disputes.order_dispute_open(
+            actor=buyer, order=order, reason="fields differ from the manual"
+        )
         if story == "dispute_split" and order.escrow_fen >= 4 and operator is not None:
-            svc.order_dispute_resolve(actor=operator, order=order, outcome="split",
+            disputes.order_dispute_resolve(actor=operator, order=order, outcome="split",
                                       refund_fen=order.escrow_fen // 4,
                                       reason="a quarter of the records were late")  # fmt: skip
         return
     if story == "partly_refunded" and order.escrow_fen >= 10:
-        svc.order_refund(actor=seller, order=order, amount_fen=order.escrow_fen // 10,
+        refunds.order_refund(actor=seller, order=order, amount_fen=order.escrow_fen // 10,
                          reason="one day of data missing")  # fmt: skip
     if story == "auto_accepted":
         # delivered long enough ago for the daily job to accept it
@@ -102,7 +106,7 @@ def _tell(order: Order, story: str, operator: User | None) -> None:
             delivered_at=timezone.now() - dt.timedelta(days=30)
         )
         return
-    svc.order_accept(actor=buyer, order=order, reason="data as described")
+    orders.order_accept(actor=buyer, order=order, reason="data as described")
 
 
 def _scenario_for(product: Product):
@@ -144,7 +148,7 @@ def seed(context: DemoContext) -> None:
             continue
         plan = plans[i % len(plans)]
         buyer = candidates[context.rng.randrange(len(candidates))]
-        order = svc.order_place(
+        order = orders.order_place(
             actor=_person(buyer),
             buyer=buyer,
             plan=plan,
@@ -155,7 +159,7 @@ def seed(context: DemoContext) -> None:
         made += 1
         context.progress("orders", i + 1, total)
     # Delivered 30 days ago: accept them the way the daily job does.
-    svc.orders_auto_accept()
+    orders.orders_auto_accept()
     # The buyer-accepted orders are dated yesterday, as if accepted in the last
     # business day, so the settlement demo has a real day to clear tonight's way.
     Order.objects.filter(

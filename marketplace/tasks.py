@@ -6,7 +6,8 @@ from celery import shared_task
 from django.utils import timezone
 
 from marketplace.services.idempotency import idempotency_keys_purge
-from marketplace.services.orders import orders_auto_accept, subscriptions_renew
+from marketplace.services.orders import orders_auto_accept
+from marketplace.services.subscriptions import subscriptions_renew
 from marketplace.services.usage import month_start, usage_bill_month
 
 

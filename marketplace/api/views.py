@@ -27,7 +27,7 @@ from marketplace.api.serializers import (
 )
 from marketplace.filters import OrderFilter, UsageRecordFilter
 from marketplace.models import Order, Refund, UsageRecord
-from marketplace.services import orders as services
+from marketplace.services import disputes, orders, refunds
 from marketplace.services.idempotency import idempotent_order_create
 from marketplace.services.payments import (
     SIGNATURE_HEADER,
@@ -103,7 +103,7 @@ class OrderViewSet(
 
         def create():
             data = self._input(OrderCreateInputSerializer, request)
-            order = services.order_place(actor=request.user, buyer=buyer, **data)
+            order = orders.order_place(actor=request.user, buyer=buyer, **data)
             body = OrderDetailSerializer(self.get_queryset().get(pk=order.pk)).data
             return status.HTTP_201_CREATED, body, order
 
@@ -120,7 +120,7 @@ class OrderViewSet(
     def deliver(self, request, pk=None):
         """paid -> delivered (the seller)."""
         data = self._input(OrderDeliverInputSerializer, request)
-        order = services.order_deliver(actor=request.user, order=self.get_object(), **data)
+        order = orders.order_deliver(actor=request.user, order=self.get_object(), **data)
         return self._detail(order)
 
     @extend_schema(request=OptionalReasonInputSerializer, responses=OrderDetailSerializer)
@@ -128,7 +128,7 @@ class OrderViewSet(
     def accept(self, request, pk=None):
         """delivered -> accepted (the buyer)."""
         data = self._input(OptionalReasonInputSerializer, request)
-        order = services.order_accept(actor=request.user, order=self.get_object(), **data)
+        order = orders.order_accept(actor=request.user, order=self.get_object(), **data)
         return self._detail(order)
 
     @extend_schema(request=OptionalReasonInputSerializer, responses=OrderDetailSerializer)
@@ -136,7 +136,7 @@ class OrderViewSet(
     def cancel(self, request, pk=None):
         """pending_payment -> cancelled (the buyer, or an operator)."""
         data = self._input(OptionalReasonInputSerializer, request)
-        order = services.order_cancel(actor=request.user, order=self.get_object(), **data)
+        order = orders.order_cancel(actor=request.user, order=self.get_object(), **data)
         return self._detail(order)
 
     @extend_schema(request=ReasonInputSerializer, responses={201: DisputeSerializer})
@@ -144,7 +144,7 @@ class OrderViewSet(
     def dispute(self, request, pk=None):
         """Open a dispute (the buyer, after delivery); it freezes the order's clearing."""
         data = self._input(ReasonInputSerializer, request)
-        dispute = services.order_dispute_open(actor=request.user, order=self.get_object(), **data)
+        dispute = disputes.order_dispute_open(actor=request.user, order=self.get_object(), **data)
         return Response(DisputeSerializer(dispute).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=DisputeResolveInputSerializer, responses=OrderDetailSerializer)
@@ -153,7 +153,7 @@ class OrderViewSet(
         """Resolve the open dispute (operators): release, refund or split."""
         data = self._input(DisputeResolveInputSerializer, request)
         order = self.get_object()
-        services.order_dispute_resolve(
+        disputes.order_dispute_resolve(
             actor=request.user,
             order=order,
             outcome=data["outcome"],
@@ -167,7 +167,7 @@ class OrderViewSet(
     def request_refund(self, request, pk=None):
         """Ask for a refund, part or all (the buyer, before clearing)."""
         data = self._input(RefundInputSerializer, request)
-        refund = services.order_refund_request(
+        refund = refunds.order_refund_request(
             actor=request.user,
             order=self.get_object(),
             amount_fen=data["amount"],
@@ -181,7 +181,7 @@ class OrderViewSet(
         """Refund part or all of the escrow (operators, or the seller), before clearing."""
         data = self._input(RefundInputSerializer, request)
         order = self.get_object()
-        services.order_refund(
+        refunds.order_refund(
             actor=request.user, order=order, amount_fen=data["amount"], reason=data["reason"]
         )
         return self._detail(order)
@@ -199,7 +199,7 @@ class OrderViewSet(
     @action(detail=True, methods=["post"], url_path="approve-refund")
     def approve_refund(self, request, pk=None):
         """Grant the buyer's refund request (the seller, or an operator)."""
-        return self._refund_request(request, services.refund_request_approve)
+        return self._refund_request(request, refunds.refund_request_approve)
 
     @extend_schema(request=RefundDecisionInputSerializer, responses=OrderDetailSerializer)
     @action(detail=True, methods=["post"], url_path="decline-refund")
@@ -207,7 +207,7 @@ class OrderViewSet(
         """Decline the buyer's refund request (the seller, or an operator); give a reason."""
         if not (request.data.get("reason") or "").strip():
             raise BusinessRuleViolation("say why the refund is declined", field="reason")
-        return self._refund_request(request, services.refund_request_decline)
+        return self._refund_request(request, refunds.refund_request_decline)
 
 
 class UsageRecordViewSet(

@@ -1,41 +1,37 @@
-"""Writes for orders: placing, delivering, accepting, cancelling, refunds and disputes.
+"""Writes for orders: placing, delivering, accepting and cancelling.
 
 Every status move locks the order row first (`lock_one`, or pk order for
 several), checks the move against ORDER_TRANSITIONS through
 `core.transitions.transition` and records an OrderEvent. Moves that keep the
 status (a partial refund, a dispute opened or resolved) record an event too,
 with the same from and to status, so the history tells the whole story.
+
+Refunds, disputes and subscription renewals live beside this module
+(`refunds`, `disputes`, `subscriptions`) and share its private helpers
+(`_require_side`, `_move`, `_record`, `_order_create`, ...): they are private
+to the marketplace.services package, not to this one file.
 """
 
 import calendar
 import datetime as dt
-import logging
 import secrets
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Merchant, User
-from core.exceptions import BusinessRuleViolation, Conflict, InvalidTransition
+from core.exceptions import BusinessRuleViolation, Conflict
 from core.money import MAX_FEN, fen_to_yuan
 from core.scoping import is_operator
 from core.transitions import lock_one, transition
-from marketplace.choices import (
-    ORDER_TRANSITIONS,
-    REFUNDABLE_STATUSES,
-    DisputeOutcome,
-    OrderStatus,
-    RefundStatus,
-)
-from marketplace.models import Dispute, Order, OrderEvent, Refund
+from marketplace.choices import ORDER_TRANSITIONS, OrderStatus
+from marketplace.models import Order, OrderEvent
 from products.choices import DataSourceKind, PlanKind, ProductStatus, SubscriptionPeriod
 from products.models import PricingPlan, Product
 from publicdata import rules as publicdata_rules
 from publicdata.models import Scenario
-
-logger = logging.getLogger(__name__)
 
 MAX_QUANTITY = 10_000
 MAX_PERIODS = 36
@@ -451,347 +447,3 @@ def order_cancel(*, actor: User, order: Order, reason: str = "") -> Order:
     _require_side(order, actor, BUYER, OPERATOR)
     _move(order, to=OrderStatus.CANCELLED, actor=actor, reason=reason or "cancelled")
     return order
-
-
-# --- refunds -----------------------------------------------------------------------------------
-
-
-def _check_refundable(order: Order, amount_fen: int, *, field: str = "amount") -> None:
-    if order.status not in REFUNDABLE_STATUSES:
-        raise InvalidTransition(
-            model_label=str(Order._meta.verbose_name),
-            current=order.status,
-            target=OrderStatus.REFUNDED,
-            detail=f"an order that is {order.status} holds no escrow to refund",
-        )
-    if order.clearing_batch_id is not None:
-        # Clearing has computed this order's split; the money is no longer ours to return.
-        raise Conflict("clearing has already taken this order", code="in_clearing")
-    if amount_fen <= 0:
-        raise BusinessRuleViolation("a refund is more than 0.00", field=field)
-    if amount_fen > order.escrow_fen:
-        raise BusinessRuleViolation(
-            f"at most {fen_to_yuan(order.escrow_fen)} is left in escrow for this order",
-            field=field,
-            code="exceeds_escrow",
-        )
-
-
-def _refund_locked(
-    order: Order,
-    *,
-    actor: User | None,
-    amount_fen: int,
-    reason: str,
-    refund: Refund | None = None,
-) -> Refund:
-    """Return `amount_fen` of the locked order's escrow to the buyer; post the ledger entry."""
-    from settlements.choices import AccountKind, EntryPurpose
-    from settlements.services.ledger import Line, account_get, journal_post
-
-    _check_refundable(order, amount_fen)
-    now = timezone.now()
-    decided_by = actor if getattr(actor, "pk", None) else None
-    if refund is None:
-        refund = Refund.objects.create(
-            order=order,
-            amount_fen=amount_fen,
-            reason=reason,
-            status=RefundStatus.COMPLETED,
-            requested_by=decided_by,
-            decided_by=decided_by,
-            decided_at=now,
-        )
-    else:
-        refund.amount_fen = amount_fen
-        refund.status = RefundStatus.COMPLETED
-        refund.decided_by = decided_by
-        refund.decided_at = now
-        refund.save(update_fields=["amount_fen", "status", "decided_by", "decided_at"])
-    refunded = order.refunded_fen + amount_fen
-    text = f"refund of {fen_to_yuan(amount_fen)}: {reason}"
-    if refunded == order.amount_fen:
-        _move(order, to=OrderStatus.REFUNDED, actor=actor, reason=text, refunded_fen=refunded)
-        # Nothing is left to refund; open requests have nothing to act on.
-        order.refunds.filter(status=RefundStatus.REQUESTED).update(
-            status=RefundStatus.DECLINED, decided_at=now
-        )
-    else:
-        order.refunded_fen = refunded
-        order.save(update_fields=["refunded_fen", "updated_at"])
-        _record(order, actor=actor, reason=f"partial {text}")
-    journal_post(
-        idempotency_key=f"refund:{refund.pk}",
-        purpose=EntryPurpose.REFUND,
-        order_id=order.pk,
-        lines=[
-            Line(
-                account_get(kind=AccountKind.MERCHANT_ESCROW, merchant=order.buyer_id), -amount_fen
-            ),
-            Line(account_get(kind=AccountKind.BANK_CLEARING), amount_fen),
-        ],
-        memo=f"refund {order.number}",
-    )
-    return refund
-
-
-def _refuse_while_disputed(order: Order) -> None:
-    if order.is_disputed:
-        raise Conflict(
-            "a dispute is open on this order; refunds go through the dispute's resolution",
-            code="disputed",
-        )
-
-
-@transaction.atomic
-def order_refund(
-    *, actor: User, order: Order, amount_fen: int | None = None, reason: str
-) -> Refund:
-    """Refund part or all (default: all that is left) of the escrow, before clearing.
-
-    By an operator, or by the seller giving its own money back. Invariant:
-    refunds never exceed the amount paid; a full refund ends in 'refunded'.
-    The row lock makes a refund and a clearing of the same order exclusive:
-    clearing moves only orders still 'accepted' (a conditional UPDATE), and a
-    refund refuses an order that is already cleared.
-    """
-    order = lock_one(Order, order.pk)
-    _require_side(order, actor, OPERATOR, SELLER)
-    _refuse_while_disputed(order)
-    return _refund_locked(
-        order,
-        actor=actor,
-        amount_fen=order.escrow_fen if amount_fen is None else amount_fen,
-        reason=reason,
-    )
-
-
-@transaction.atomic
-def order_refund_request(
-    *, actor: User, order: Order, amount_fen: int | None = None, reason: str
-) -> Refund:
-    """The buyer asks for part or all of its money back; the seller or an operator decides."""
-    order = lock_one(Order, order.pk)
-    _require_side(order, actor, BUYER)
-    _refuse_while_disputed(order)
-    amount_fen = order.escrow_fen if amount_fen is None else amount_fen
-    _check_refundable(order, amount_fen)
-    refund = Refund.objects.create(
-        order=order, amount_fen=amount_fen, reason=reason, requested_by=actor
-    )
-    _record(order, actor=actor, reason=f"refund of {fen_to_yuan(amount_fen)} asked: {reason}")
-    return refund
-
-
-def _lock_request(refund: Refund) -> tuple[Order, Refund]:
-    # Order first, then refund: the same order as every other path that
-    # touches both, so two deciders never deadlock.
-    order = lock_one(Order, refund.order_id)
-    refund = lock_one(Refund, refund.pk)
-    if refund.status != RefundStatus.REQUESTED:
-        raise Conflict(f"this refund request is already {refund.status}", code="decided")
-    return order, refund
-
-
-@transaction.atomic
-def refund_request_approve(*, actor: User, refund: Refund, reason: str = "") -> Refund:
-    """The seller or an operator grants a buyer's refund request."""
-    order, refund = _lock_request(refund)
-    _require_side(order, actor, OPERATOR, SELLER)
-    _refuse_while_disputed(order)
-    return _refund_locked(
-        order,
-        actor=actor,
-        amount_fen=refund.amount_fen,
-        reason=reason or refund.reason,
-        refund=refund,
-    )
-
-
-@transaction.atomic
-def refund_request_decline(*, actor: User, refund: Refund, reason: str) -> Refund:
-    """The seller or an operator declines a refund request; the buyer may then dispute."""
-    order, refund = _lock_request(refund)
-    _require_side(order, actor, OPERATOR, SELLER)
-    refund.status = RefundStatus.DECLINED
-    refund.decided_by = actor
-    refund.decided_at = timezone.now()
-    refund.save(update_fields=["status", "decided_by", "decided_at"])
-    _record(order, actor=actor, reason=f"refund request declined: {reason}")
-    return refund
-
-
-# --- disputes -----------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def order_dispute_open(*, actor: User, order: Order, reason: str) -> Dispute:
-    """The buyer disputes a delivered (or accepted, not yet cleared) order.
-
-    Invariant: while the dispute is open the order is frozen: it is not
-    accepted automatically and clearing skips it (Order.is_disputed).
-    Opening a dispute on an order that already has one returns that one.
-    """
-    order = lock_one(Order, order.pk)
-    _require_side(order, actor, BUYER)
-    if order.is_disputed:
-        return order.disputes.get(outcome="")
-    if order.status not in (OrderStatus.DELIVERED, OrderStatus.ACCEPTED) or (
-        order.clearing_batch_id is not None
-    ):
-        raise InvalidTransition(
-            model_label=str(Order._meta.verbose_name),
-            current=order.status,
-            target="disputed",
-            detail=f"a dispute is opened after delivery and before clearing; "
-            f"this order is {order.status}",
-        )
-    dispute = Dispute.objects.create(order=order, reason=reason, opened_by=actor)
-    order.is_disputed = True
-    order.save(update_fields=["is_disputed", "updated_at"])
-    _record(order, actor=actor, reason=f"dispute opened: {reason}")
-    return dispute
-
-
-@transaction.atomic
-def order_dispute_resolve(
-    *,
-    actor: User,
-    order: Order,
-    outcome: str,
-    reason: str,
-    refund_fen: int | None = None,
-) -> Dispute:
-    """An operator ends a dispute: release to the seller, refund the buyer, or split.
-
-    release: the order goes on to 'accepted' and clears as usual;
-    refund: all the escrow goes back to the buyer ('refunded');
-    split: `refund_fen` goes back (more than 0, less than the escrow) and the
-    rest is released ('accepted').
-    """
-    order = lock_one(Order, order.pk)
-    _require_side(order, actor, OPERATOR)
-    if not order.is_disputed:
-        raise Conflict("no dispute is open on this order", code="not_disputed")
-    dispute = Dispute.objects.select_for_update().get(order=order, outcome="")
-    escrow = order.escrow_fen
-    if outcome == DisputeOutcome.RELEASE:
-        refunded = 0
-    elif outcome == DisputeOutcome.REFUND:
-        refunded = escrow
-    elif outcome == DisputeOutcome.SPLIT:
-        if refund_fen is None or not 0 < refund_fen < escrow:
-            raise BusinessRuleViolation(
-                f"a split refunds more than 0.00 and less than the {fen_to_yuan(escrow)} in escrow",
-                field="refund",
-            )
-        refunded = refund_fen
-    else:
-        raise BusinessRuleViolation(f"unknown outcome '{outcome}'", field="outcome")
-    if refunded:
-        _refund_locked(
-            order,
-            actor=actor,
-            amount_fen=refunded,
-            reason=f"dispute resolved ({outcome}): {reason}",
-        )
-    order.is_disputed = False
-    order.save(update_fields=["is_disputed", "updated_at"])
-    _record(order, actor=actor, reason=f"dispute resolved ({outcome}): {reason}")
-    if order.status == OrderStatus.DELIVERED:
-        _move(
-            order,
-            to=OrderStatus.ACCEPTED,
-            actor=actor,
-            reason=f"released to the seller by the dispute's resolution: {reason}",
-            accepted_at=timezone.now(),
-        )
-    elif order.status == OrderStatus.ACCEPTED:
-        # Clearing takes each business day's acceptances; an order frozen past
-        # its acceptance day is released into today's, or it would never clear.
-        order.accepted_at = timezone.now()
-        order.save(update_fields=["accepted_at", "updated_at"])
-    dispute.outcome = outcome
-    dispute.refund_fen = refunded
-    dispute.resolution_note = reason
-    dispute.resolved_by = actor
-    dispute.resolved_at = timezone.now()
-    dispute.save()
-    return dispute
-
-
-# --- subscriptions ------------------------------------------------------------------------------
-
-RENEWABLE_STATUSES = (
-    OrderStatus.PAID,
-    OrderStatus.DELIVERED,
-    OrderStatus.ACCEPTED,
-    OrderStatus.CLEARED,
-    OrderStatus.SETTLED,
-)
-
-
-def order_renew(*, actor: User | None, order: Order) -> Order | None:
-    """The next period's order of a subscription; at most one per order.
-
-    Idempotent: the renewal link (Order.renewal_of) is unique, so a second
-    call, or a second worker, gets the existing renewal. Returns None, and
-    creates nothing, when the product can no longer be bought (delisted, plan
-    off sale, buyer inactive, scenario no longer authorized).
-    """
-    with transaction.atomic():
-        previous = lock_one(Order, order.pk)
-        existing = Order.objects.filter(renewal_of=previous).first()
-        if existing is not None:
-            return existing
-        if previous.plan.kind != PlanKind.SUBSCRIPTION or previous.period_end is None:
-            raise BusinessRuleViolation("only subscription orders renew", field="order")
-        plan = PricingPlan.objects.select_related(
-            "product__provider", "product__grant__department", "product__grant__industry"
-        ).get(pk=previous.plan_id)
-        try:
-            _check_sellable(buyer=previous.buyer, plan=plan)
-            _check_scenario(product=plan.product, scenario=previous.scenario)
-        except BusinessRuleViolation as exc:
-            logger.info("subscription %s not renewed: %s", previous.number, exc.message)
-            return None
-        start, end = subscription_period(
-            plan, previous.period_end + dt.timedelta(days=1), previous.quantity
-        )
-        try:
-            with transaction.atomic():
-                return _order_create(
-                    actor=actor,
-                    buyer=previous.buyer,
-                    plan=plan,
-                    quantity=previous.quantity,
-                    amount_fen=plan.price_fen * previous.quantity,
-                    period_start=start,
-                    period_end=end,
-                    scenario=previous.scenario,
-                    renewal_of=previous,
-                    reason=f"renews {previous.number}",
-                )
-        except IntegrityError:
-            return Order.objects.get(renewal_of=previous)
-
-
-def subscriptions_renew(*, today: dt.date | None = None, within_days: int = 7) -> int:
-    """Renew subscriptions whose period ends within `within_days`; returns how many renewed."""
-    today = today or timezone.localdate()
-    ids = list(
-        Order.objects.filter(
-            plan__kind=PlanKind.SUBSCRIPTION,
-            status__in=RENEWABLE_STATUSES,
-            period_end__gte=today,
-            period_end__lte=today + dt.timedelta(days=within_days),
-            renewal__isnull=True,
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    renewed = 0
-    for pk in ids:
-        if order_renew(actor=None, order=Order(pk=pk)) is not None:
-            renewed += 1
-    return renewed

@@ -16,7 +16,7 @@ from marketplace.models import (
     Refund,
     UsageRecord,
 )
-from marketplace.services import orders as order_services
+from marketplace.services import orders
 from marketplace.services.payments import order_pay, payment_notice_parse, payment_signature
 from tests.factories.accounts import MerchantFactory, PersonFactory
 from tests.factories.products import PlanFactory, ProductFactory
@@ -53,7 +53,7 @@ def person_of(merchant):
 def place(buyer=None, plan=None, **kwargs) -> Order:
     buyer = buyer or MerchantFactory()
     plan = plan or PlanFactory(product=listed_product())
-    return order_services.order_place(actor=person_of(buyer), buyer=buyer, plan=plan, **kwargs)
+    return orders.order_place(actor=person_of(buyer), buyer=buyer, plan=plan, **kwargs)
 
 
 def notification_body(order: Order, *, amount: str | None = None, **overrides) -> bytes:
@@ -79,12 +79,12 @@ def pay(order: Order, **overrides) -> Order:
 
 def delivered(buyer=None, plan=None, **kwargs) -> Order:
     order = pay(place(buyer, plan, **kwargs))
-    return order_services.order_deliver(actor=person_of(order.seller), order=order, note="sent")
+    return orders.order_deliver(actor=person_of(order.seller), order=order, note="sent")
 
 
 def accepted(buyer=None, plan=None, **kwargs) -> Order:
     order = delivered(buyer, plan, **kwargs)
-    return order_services.order_accept(actor=person_of(order.buyer), order=order)
+    return orders.order_accept(actor=person_of(order.buyer), order=order)
 
 
 @builds(Order)

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from marketplace.models import Order, OrderIdempotencyKey
-from marketplace.services import orders as svc
+from marketplace.services import refunds
 from tests.factories.accounts import MerchantFactory
 from tests.factories.marketplace import delivered, listed_product, pay, person_of, place
 from tests.factories.products import PlanFactory
@@ -199,7 +199,7 @@ def test_deciding_an_unknown_refund_request_is_a_400(seller_api, buyer, plan, re
 
 def test_decline_needs_a_reason(seller_api, buyer, plan):
     order = delivered(buyer, plan)
-    refund = svc.order_refund_request(actor=person_of(buyer), order=order, reason="late")
+    refund = refunds.order_refund_request(actor=person_of(buyer), order=order, reason="late")
     response = seller_api.post(url(order, "decline-refund"), {"refund": refund.pk})
     assert response.status_code == 400
     assert "reason" in response.json()

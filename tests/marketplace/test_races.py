@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from core.exceptions import Conflict, InvalidTransition
 from marketplace.models import Order
-from marketplace.services import orders as svc
+from marketplace.services import orders, refunds
 from marketplace.services.idempotency import idempotent_order_create
 from marketplace.services.payments import order_pay, payment_notice_parse, payment_signature
 from tests.factories.marketplace import accepted, notification_body, person_of, place
@@ -64,7 +64,7 @@ def test_payment_and_cancel_do_not_both_happen(buyer, plan, round_):
     notice = notice_for(order)
     paid, cancelled = run_together(
         lambda: order_pay(notice=notice),
-        lambda: svc.order_cancel(actor=person_of(buyer), order=order, reason="changed my mind"),
+        lambda: orders.order_cancel(actor=person_of(buyer), order=order, reason="changed my mind"),
     )
     order.refresh_from_db()
     if order.status == "paid":
@@ -89,7 +89,7 @@ def clear(order_id):
 def test_refund_and_clearing_do_not_both_happen(buyer, plan, operator, round_):
     order = accepted(buyer, plan)
     refunded, cleared = run_together(
-        lambda: svc.order_refund(actor=operator, order=order, reason="withdrawn"),
+        lambda: refunds.order_refund(actor=operator, order=order, reason="withdrawn"),
         lambda: clear(order.pk),
     )
     order.refresh_from_db()
@@ -107,7 +107,7 @@ def test_refund_and_clearing_do_not_both_happen(buyer, plan, operator, round_):
 def test_the_same_idempotency_key_at_once_makes_one_order(buyer, plan):
     def attempt():
         def create():
-            made = svc.order_place(actor=person_of(buyer), buyer=buyer, plan=plan)
+            made = orders.order_place(actor=person_of(buyer), buyer=buyer, plan=plan)
             return 201, {"id": made.pk}, made
 
         return idempotent_order_create(merchant=buyer, key="k", body={"plan": plan.pk},

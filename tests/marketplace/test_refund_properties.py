@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.exceptions import BusinessRuleViolation, InvalidTransition
-from marketplace.services import orders as svc
+from marketplace.services import refunds
 from settlements.models import Posting
 from tests.factories.marketplace import pay, place
 from tests.factories.products import PlanFactory
@@ -29,7 +29,7 @@ def test_refunds_never_exceed_the_payment(buyer, product, operator, price, attem
     # when any sequence of refunds is tried
     for amount in attempts:
         try:
-            svc.order_refund(actor=operator, order=order, amount_fen=amount, reason="test")
+            refunds.order_refund(actor=operator, order=order, amount_fen=amount, reason="test")
             accepted_total += amount
         except (BusinessRuleViolation, InvalidTransition):
             pass

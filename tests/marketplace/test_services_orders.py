@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from core.exceptions import BusinessRuleViolation, Conflict, InvalidTransition
 from marketplace.models import Order
-from marketplace.services import orders as svc
+from marketplace.services import disputes, orders, refunds, subscriptions
 from tests.factories.accounts import MerchantFactory
 from tests.factories.marketplace import accepted, delivered, listed_product, pay, person_of, place
 from tests.factories.products import BoardFactory, PlanFactory
@@ -53,12 +53,12 @@ def test_subscription_amount_and_period(buyer, product):
     # then
     assert order.amount_fen == 600_00
     assert order.period_start == start
-    assert order.period_end == svc.add_months(start, 6) - dt.timedelta(days=1)
+    assert order.period_end == orders.add_months(start, 6) - dt.timedelta(days=1)
 
 
 def test_add_months_clamps_to_the_end_of_short_months():
-    assert svc.add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
-    assert svc.add_months(dt.date(2026, 11, 30), 3) == dt.date(2027, 2, 28)
+    assert orders.add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
+    assert orders.add_months(dt.date(2026, 11, 30), 3) == dt.date(2027, 2, 28)
 
 
 def test_free_plan_costs_nothing_and_is_paid_at_once(buyer, product):
@@ -108,7 +108,7 @@ def test_bad_quantities_are_refused(buyer, plan, quantity):
 def test_a_person_orders_only_for_their_own_merchant(buyer, plan):
     other = MerchantFactory()
     with pytest.raises(PermissionDenied):
-        svc.order_place(actor=person_of(other), buyer=buyer, plan=plan)
+        orders.order_place(actor=person_of(other), buyer=buyer, plan=plan)
 
 
 def test_payment_moves_the_amount_into_the_buyers_escrow(buyer, plan):
@@ -141,36 +141,36 @@ def test_full_lifecycle_is_recorded(buyer, plan):
 def test_the_buyer_cannot_deliver_and_the_seller_cannot_accept(buyer, plan):
     order = pay(place(buyer, plan))
     with pytest.raises(PermissionDenied):
-        svc.order_deliver(actor=person_of(buyer), order=order)
-    order = svc.order_deliver(actor=person_of(order.seller), order=order)
+        orders.order_deliver(actor=person_of(buyer), order=order)
+    order = orders.order_deliver(actor=person_of(order.seller), order=order)
     with pytest.raises(PermissionDenied):
-        svc.order_accept(actor=person_of(order.seller), order=order)
+        orders.order_accept(actor=person_of(order.seller), order=order)
 
 
 def test_delivering_twice_is_a_no_op(buyer, plan):
     order = delivered(buyer, plan)
-    svc.order_deliver(actor=person_of(order.seller), order=order)
+    orders.order_deliver(actor=person_of(order.seller), order=order)
     assert order.events.filter(to_status="delivered").count() == 1
 
 
 def test_cancel_before_payment_only(buyer, plan):
     order = place(buyer, plan)
-    svc.order_cancel(actor=person_of(buyer), order=order, reason="changed my mind")
+    orders.order_cancel(actor=person_of(buyer), order=order, reason="changed my mind")
     order.refresh_from_db()
     assert order.status == "cancelled"
     paid = pay(place(buyer, plan))
     with pytest.raises(InvalidTransition):
-        svc.order_cancel(actor=person_of(buyer), order=paid)
+        orders.order_cancel(actor=person_of(buyer), order=paid)
 
 
 def test_partial_then_full_refund_returns_escrow(buyer, plan, operator):
     # given a paid order of 120.00
     order = pay(place(buyer, plan))
     # when 20.00 then the rest is refunded
-    svc.order_refund(actor=operator, order=order, amount_fen=20_00, reason="late")
+    refunds.order_refund(actor=operator, order=order, amount_fen=20_00, reason="late")
     order.refresh_from_db()
     assert (order.status, order.refunded_fen, escrow_of(buyer)) == ("paid", 20_00, 100_00)
-    svc.order_refund(actor=operator, order=order, reason="cancelled contract")
+    refunds.order_refund(actor=operator, order=order, reason="cancelled contract")
     # then
     order.refresh_from_db()
     assert (order.status, order.refunded_fen, escrow_of(buyer)) == ("refunded", 120_00, 0)
@@ -181,7 +181,7 @@ def test_partial_then_full_refund_returns_escrow(buyer, plan, operator):
 def test_refund_beyond_escrow_is_refused(buyer, plan, operator):
     order = pay(place(buyer, plan))
     with pytest.raises(BusinessRuleViolation) as exc:
-        svc.order_refund(actor=operator, order=order, amount_fen=120_01, reason="x")
+        refunds.order_refund(actor=operator, order=order, amount_fen=120_01, reason="x")
     assert exc.value.code == "exceeds_escrow"
 
 
@@ -189,39 +189,39 @@ def test_refund_after_clearing_is_refused(buyer, plan, operator):
     order = accepted(buyer, plan)
     Order.objects.filter(pk=order.pk).update(status="cleared")
     with pytest.raises(InvalidTransition):
-        svc.order_refund(actor=operator, order=order, reason="too late")
+        refunds.order_refund(actor=operator, order=order, reason="too late")
 
 
 def test_buyer_asks_for_a_refund_and_the_seller_grants_it(buyer, plan):
     order = delivered(buyer, plan)
-    refund = svc.order_refund_request(
+    refund = refunds.order_refund_request(
         actor=person_of(buyer), order=order, amount_fen=50_00, reason="half missing"
     )
     assert refund.status == "requested"
     with pytest.raises(PermissionDenied):
-        svc.refund_request_approve(actor=person_of(buyer), refund=refund)
-    svc.refund_request_approve(actor=person_of(order.seller), refund=refund)
+        refunds.refund_request_approve(actor=person_of(buyer), refund=refund)
+    refunds.refund_request_approve(actor=person_of(order.seller), refund=refund)
     refund.refresh_from_db()
     order.refresh_from_db()
     assert refund.status == "completed"
     assert order.refunded_fen == 50_00
     assert escrow_of(buyer) == 70_00
     with pytest.raises(Conflict):
-        svc.refund_request_approve(actor=person_of(order.seller), refund=refund)
+        refunds.refund_request_approve(actor=person_of(order.seller), refund=refund)
 
 
 def test_dispute_freezes_acceptance_until_an_operator_splits_it(buyer, plan, operator):
     # given a delivered order under dispute
     order = delivered(buyer, plan)
-    svc.order_dispute_open(actor=person_of(buyer), order=order, reason="wrong region")
+    disputes.order_dispute_open(actor=person_of(buyer), order=order, reason="wrong region")
     order.refresh_from_db()
     assert order.is_disputed
     with pytest.raises(Conflict):
-        svc.order_accept(actor=person_of(buyer), order=order)
+        orders.order_accept(actor=person_of(buyer), order=order)
     late = timezone.now() + dt.timedelta(days=60)
-    assert svc.orders_auto_accept(now=late) == 0
+    assert orders.orders_auto_accept(now=late) == 0
     # when the operator splits 30.00 back to the buyer
-    dispute = svc.order_dispute_resolve(
+    dispute = disputes.order_dispute_resolve(
         actor=operator, order=order, outcome="split", refund_fen=30_00, reason="half right"
     )
     # then
@@ -233,16 +233,16 @@ def test_dispute_freezes_acceptance_until_an_operator_splits_it(buyer, plan, ope
 
 def test_dispute_resolved_by_full_refund(buyer, plan, operator):
     order = delivered(buyer, plan)
-    svc.order_dispute_open(actor=person_of(buyer), order=order, reason="nothing arrived")
-    svc.order_dispute_resolve(actor=operator, order=order, outcome="refund", reason="proven")
+    disputes.order_dispute_open(actor=person_of(buyer), order=order, reason="nothing arrived")
+    disputes.order_dispute_resolve(actor=operator, order=order, outcome="refund", reason="proven")
     order.refresh_from_db()
     assert (order.status, order.is_disputed, escrow_of(buyer)) == ("refunded", False, 0)
 
 
 def test_dispute_released_to_the_seller(buyer, plan, operator):
     order = delivered(buyer, plan)
-    svc.order_dispute_open(actor=person_of(buyer), order=order, reason="slow")
-    svc.order_dispute_resolve(actor=operator, order=order, outcome="release", reason="on time")
+    disputes.order_dispute_open(actor=person_of(buyer), order=order, reason="slow")
+    disputes.order_dispute_resolve(actor=operator, order=order, outcome="release", reason="on time")
     order.refresh_from_db()
     assert (order.status, order.is_disputed, order.refunded_fen) == ("accepted", False, 0)
     reasons = [e.reason for e in order.events.all()]
@@ -253,21 +253,21 @@ def test_dispute_released_to_the_seller(buyer, plan, operator):
 def test_dispute_needs_delivery_and_only_operators_resolve(buyer, plan):
     order = pay(place(buyer, plan))
     with pytest.raises(InvalidTransition):
-        svc.order_dispute_open(actor=person_of(buyer), order=order, reason="early")
+        disputes.order_dispute_open(actor=person_of(buyer), order=order, reason="early")
     order = delivered(buyer, plan)
-    svc.order_dispute_open(actor=person_of(buyer), order=order, reason="bad")
+    disputes.order_dispute_open(actor=person_of(buyer), order=order, reason="bad")
     with pytest.raises(PermissionDenied):
-        svc.order_dispute_resolve(
+        disputes.order_dispute_resolve(
             actor=person_of(order.seller), order=order, outcome="release", reason="mine"
         )
 
 
 def test_split_needs_a_refund_inside_the_escrow(buyer, plan, operator):
     order = delivered(buyer, plan)
-    svc.order_dispute_open(actor=person_of(buyer), order=order, reason="bad")
+    disputes.order_dispute_open(actor=person_of(buyer), order=order, reason="bad")
     for amount in (None, 0, 120_00):
         with pytest.raises(BusinessRuleViolation):
-            svc.order_dispute_resolve(
+            disputes.order_dispute_resolve(
                 actor=operator, order=order, outcome="split", refund_fen=amount, reason="x"
             )
 
@@ -279,8 +279,8 @@ def test_auto_accept_after_the_configured_days(buyer, plan, settings):
     Order.objects.filter(pk=old.pk).update(delivered_at=timezone.now() - dt.timedelta(days=8))
     fresh = delivered(buyer, plan)
     # when the daily job runs twice
-    first = svc.orders_auto_accept()
-    second = svc.orders_auto_accept()
+    first = orders.orders_auto_accept()
+    second = orders.orders_auto_accept()
     # then only the old one is accepted, by the system, once
     old.refresh_from_db()
     fresh.refresh_from_db()
@@ -298,13 +298,13 @@ def test_subscription_renewal_makes_one_next_period_order(buyer, product):
     end = timezone.localdate() + dt.timedelta(days=3)
     Order.objects.filter(pk=order.pk).update(period_end=end)
     # when the renewal job runs twice
-    assert svc.subscriptions_renew() == 1
-    assert svc.subscriptions_renew() == 0
+    assert subscriptions.subscriptions_renew() == 1
+    assert subscriptions.subscriptions_renew() == 0
     # then one renewal starts the day after the old period
     renewal = Order.objects.get(renewal_of=order)
     assert renewal.period_start == end + dt.timedelta(days=1)
     assert (renewal.amount_fen, renewal.status) == (50_00, "pending_payment")
-    assert svc.order_renew(actor=None, order=order) == renewal
+    assert subscriptions.order_renew(actor=None, order=order) == renewal
 
 
 def test_no_renewal_once_the_product_is_delisted(buyer, product):
@@ -312,7 +312,7 @@ def test_no_renewal_once_the_product_is_delisted(buyer, product):
     order = pay(place(buyer, plan))
     product.status = "delisted"
     product.save()
-    assert svc.order_renew(actor=None, order=order) is None
+    assert subscriptions.order_renew(actor=None, order=order) is None
     assert not Order.objects.filter(renewal_of=order).exists()
 
 
@@ -321,9 +321,9 @@ def test_releasing_an_accepted_order_moves_it_into_todays_clearing(buyer, plan, 
     order = accepted(buyer, plan)
     earlier = timezone.now() - dt.timedelta(days=3)
     Order.objects.filter(pk=order.pk).update(accepted_at=earlier)
-    svc.order_dispute_open(actor=person_of(buyer), order=order, reason="late complaint")
+    disputes.order_dispute_open(actor=person_of(buyer), order=order, reason="late complaint")
     # when the operator releases it
-    svc.order_dispute_resolve(actor=operator, order=order, outcome="release", reason="fine")
+    disputes.order_dispute_resolve(actor=operator, order=order, outcome="release", reason="fine")
     # then it counts as accepted today, so today's clearing takes it
     order.refresh_from_db()
     assert order.status == "accepted"
@@ -340,7 +340,7 @@ def test_an_order_taken_by_a_clearing_batch_is_neither_refunded_nor_disputed(buy
     )
     # then
     with pytest.raises(Conflict):
-        svc.order_refund(actor=operator, order=order, reason="too late")
+        refunds.order_refund(actor=operator, order=order, reason="too late")
     with pytest.raises(InvalidTransition):
-        svc.order_dispute_open(actor=person_of(buyer), order=order, reason="too late")
+        disputes.order_dispute_open(actor=person_of(buyer), order=order, reason="too late")
     assert escrow_of(buyer) == 120_00

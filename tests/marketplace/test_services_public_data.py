@@ -4,7 +4,7 @@ import pytest
 
 from core.exceptions import BusinessRuleViolation
 from marketplace.models import Order
-from marketplace.services import orders as svc
+from marketplace.services import subscriptions
 from tests.factories.marketplace import listed_product, pay, place
 from tests.factories.products import PlanFactory
 from tests.factories.publicdata import GrantFactory, ScenarioFactory
@@ -94,11 +94,11 @@ def test_a_renewal_keeps_the_scenario_while_it_is_in_force(buyer, seller, grant,
     product.scenarios.add(scenario)
     plan = PlanFactory(product=product, kind="subscription", period="month", price_fen=10_00)
     order = pay(place(buyer, plan, scenario=scenario))
-    renewal = svc.order_renew(actor=None, order=order)
+    renewal = subscriptions.order_renew(actor=None, order=order)
     assert (renewal.scenario, renewal.department_share_bps) == (scenario, 1500)
     grant.status = "revoked"
     grant.save()
-    assert svc.order_renew(actor=None, order=renewal) is None
+    assert subscriptions.order_renew(actor=None, order=renewal) is None
 
 
 def test_the_api_names_the_missing_scenario(api_client, buyer, public_plan, scenario):

@@ -1,12 +1,12 @@
-"""Writes for departments, catalog entries, grants and scenarios.
+"""Writes for grants: a department's authorization for a merchant to sell its data.
 
-Views, admin actions, the beat task and the demo seeder all call these.
+Suspending, revoking or expiring a grant suspends the listed products built on it;
+reinstating it brings back those it suspended that still pass every listing rule.
 """
 
 import datetime as dt
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,128 +21,22 @@ from products.choices import ProductStatus, SuspensionCause
 from products.models import Industry, Product
 from publicdata import selectors
 from publicdata.choices import (
-    GRANT_IN_FORCE,
     GRANT_TRANSITIONS,
-    SCENARIO_TRANSITIONS,
-    AssessmentVerdict,
-    DepartmentLevel,
     GrantStatus,
-    ScenarioPurpose,
-    ScenarioStatus,
 )
 from publicdata.models import (
     CatalogEntry,
     Department,
     Grant,
-    Scenario,
-    ScenarioAssessment,
-    ScenarioAuthorization,
 )
 from publicdata.rules import product_listing_problems
+from publicdata.services._common import _actor
 
 logger = logging.getLogger(__name__)
 
 EXCLUSION_CONSTRAINT = "grant_one_in_force_per_industry_department"
 # PostgreSQL's SQLSTATE for exclusion_violation.
 EXCLUSION_VIOLATION = "23P01"
-
-DEPARTMENT_FIELDS = ("name", "level", "region")
-CATALOG_ENTRY_FIELDS = ("name", "fields", "grade", "update_frequency")
-
-
-def _actor(actor):
-    return actor if getattr(actor, "pk", None) else None
-
-
-# Departments and catalog entries (reference data, operators only) ------------------
-
-
-@transaction.atomic
-def department_create(
-    *, actor: User | None, code: str, name: str, level: str, region: str = ""
-) -> Department:
-    """Register a data-holding department. Invariant: its code is unique."""
-    if Department.objects.filter(code=code).exists():
-        raise BusinessRuleViolation(
-            _("A department with code %(code)s exists already.") % {"code": code},
-            field="code",
-            code="unique",
-        )
-    if level not in DepartmentLevel.values:
-        raise BusinessRuleViolation(_("Unknown level."), field="level")
-    department = Department(code=code, name=name, level=level, region=region)
-    department.full_clean()
-    department.save()
-    return department
-
-
-@transaction.atomic
-def department_update(*, actor: User | None, department: Department, **changes) -> Department:
-    """Change a department's name, level or region; its code identifies it for good."""
-    unknown = set(changes) - set(DEPARTMENT_FIELDS)
-    if unknown:
-        raise BusinessRuleViolation(
-            _("These fields cannot be changed: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
-        )
-    department = lock_one(Department, department.pk)
-    for field, value in changes.items():
-        setattr(department, field, value)
-    department.full_clean()
-    department.save(update_fields=list(changes) or None)
-    return department
-
-
-@transaction.atomic
-def catalog_entry_create(
-    *,
-    actor: User | None,
-    department: Department,
-    code: str,
-    name: str,
-    fields: str = "",
-    grade: str = "general",
-    update_frequency: str = "",
-) -> CatalogEntry:
-    """Register a resource in a department's data catalog (数据目录). Codes are unique."""
-    if CatalogEntry.objects.filter(code=code).exists():
-        raise BusinessRuleViolation(
-            _("A catalog entry with code %(code)s exists already.") % {"code": code},
-            field="code",
-            code="unique",
-        )
-    entry = CatalogEntry(
-        department=department,
-        code=code,
-        name=name,
-        fields=fields,
-        grade=grade,
-        update_frequency=update_frequency,
-    )
-    entry.full_clean()
-    entry.save()
-    # A grant covers all of its department's entries, including ones registered later.
-    for grant in Grant.objects.filter(department=department, status__in=GRANT_IN_FORCE):
-        grant.entries.add(entry)
-    return entry
-
-
-@transaction.atomic
-def catalog_entry_update(*, actor: User | None, entry: CatalogEntry, **changes) -> CatalogEntry:
-    """Change an entry's description; its code and department never change."""
-    unknown = set(changes) - set(CATALOG_ENTRY_FIELDS)
-    if unknown:
-        raise BusinessRuleViolation(
-            _("These fields cannot be changed: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
-        )
-    entry = lock_one(CatalogEntry, entry.pk)
-    for field, value in changes.items():
-        setattr(entry, field, value)
-    entry.full_clean()
-    entry.save(update_fields=list(changes) or None)
-    return entry
-
-
-# Grants ------------------------------------------------------------------------------
 
 
 def _grant_conflict(existing: Grant) -> Conflict:
@@ -463,237 +357,3 @@ def grant_revoke(*, actor: User | None, grant: Grant, reason: str) -> Grant:
     if not (reason or "").strip():
         raise BusinessRuleViolation(_("Say why the grant is revoked."), field="reason")
     return _grant_move(actor=actor, grant=grant, to=GrantStatus.REVOKED, reason=reason)
-
-
-# Scenarios ---------------------------------------------------------------------------
-
-
-@transaction.atomic
-def scenario_create(
-    *, actor: User | None, grant: Grant, name: str, purpose: str, description: str = ""
-) -> Scenario:
-    """Propose an application scenario (应用场景) under a grant in force; it awaits assessment."""
-    grant = lock_one(Grant, grant.pk)
-    if grant.status not in (GrantStatus.PENDING, GrantStatus.ACTIVE):
-        raise BusinessRuleViolation(
-            _("Scenarios are proposed under a pending or active grant (this one is %(s)s).")
-            % {"s": grant.status},
-            field="grant",
-        )
-    if purpose not in ScenarioPurpose.values:
-        raise BusinessRuleViolation(_("Unknown purpose."), field="purpose")
-    scenario = Scenario(grant=grant, name=name, description=description, purpose=purpose)
-    scenario.full_clean()
-    scenario.save()
-    scenario.events.create(
-        actor=_actor(actor), from_status="", to_status=ScenarioStatus.PROPOSED, reason="proposed"
-    )
-    return scenario
-
-
-@transaction.atomic
-def scenario_assess(
-    *,
-    actor: User | None,
-    scenario: Scenario,
-    assessor: str,
-    assessed_on: dt.date,
-    risk_findings: str,
-    verdict: str,
-) -> Scenario:
-    """Record the scenario's one assessment (一场景一评估): pass -> assessed, fail -> failed.
-
-    Invariant: exactly one assessment per scenario, never replaced; a failed
-    scenario is over and a new attempt is a new scenario.
-    """
-    scenario = lock_one(Scenario, scenario.pk)
-    if ScenarioAssessment.objects.filter(scenario=scenario).exists():
-        raise Conflict(
-            _(
-                "Scenario %(id)s has been assessed already; each scenario is assessed once. "
-                "To try again, propose a new scenario."
-            )
-            % {"id": scenario.pk},
-            code="already_assessed",
-        )
-    if verdict not in AssessmentVerdict.values:
-        raise BusinessRuleViolation(_("The verdict is pass or fail."), field="verdict")
-    if assessed_on > timezone.localdate():
-        raise BusinessRuleViolation(
-            _("An assessment cannot be dated in the future."), field="assessed_on"
-        )
-    if not (assessor or "").strip():
-        raise BusinessRuleViolation(_("Name the assessor."), field="assessor")
-    if not (risk_findings or "").strip():
-        raise BusinessRuleViolation(_("Record the risk findings."), field="risk_findings")
-    target = ScenarioStatus.ASSESSED if verdict == AssessmentVerdict.PASS else ScenarioStatus.FAILED
-    transition(
-        scenario,
-        to=target,
-        actor=_actor(actor),
-        reason=_("Assessed by %(assessor)s: %(verdict)s")
-        % {"assessor": assessor, "verdict": verdict},
-        transitions=SCENARIO_TRANSITIONS,
-    )
-    ScenarioAssessment.objects.create(
-        scenario=scenario,
-        assessor=assessor,
-        assessed_on=assessed_on,
-        risk_findings=risk_findings,
-        verdict=verdict,
-        recorded_by=_actor(actor),
-    )
-    return scenario
-
-
-@transaction.atomic
-def scenario_authorize(
-    *,
-    actor: User | None,
-    scenario: Scenario,
-    document_number: str,
-    valid_from: dt.datetime,
-    valid_until: dt.datetime,
-) -> Scenario:
-    """Issue the scenario's one authorization (一授权) after a passing assessment.
-
-    Invariant: at most one authorization, only for an assessed (passed) scenario,
-    with a non-empty window inside the grant's, under a grant not revoked or expired.
-    """
-    scenario = lock_one(Scenario, scenario.pk)
-    grant = scenario.grant
-    if ScenarioAuthorization.objects.filter(scenario=scenario).exists():
-        raise Conflict(
-            _("Scenario %(id)s is authorized already; each scenario is authorized once.")
-            % {"id": scenario.pk},
-            code="already_authorized",
-        )
-    if scenario.status != ScenarioStatus.ASSESSED:
-        raise Conflict(
-            _("Only a scenario that passed its assessment may be authorized (this one is %(s)s).")
-            % {"s": scenario.status},
-            code="not_assessed",
-        )
-    if grant.status not in GRANT_IN_FORCE:
-        raise BusinessRuleViolation(
-            _("The grant is %(s)s; it authorizes nothing more.") % {"s": grant.status},
-            field="grant",
-        )
-    if timezone.is_naive(valid_from) or timezone.is_naive(valid_until):
-        raise BusinessRuleViolation(_("Give the window with a time zone."), field="valid_from")
-    if valid_until <= valid_from:
-        raise BusinessRuleViolation(_("The window must end after it starts."), field="valid_until")
-    if valid_from < grant.valid_from or valid_until > grant.valid_until:
-        raise BusinessRuleViolation(
-            _("The authorization window must lie inside the grant's (%(start)s to %(end)s).")
-            % {
-                "start": timezone.localtime(grant.valid_from).isoformat(),
-                "end": timezone.localtime(grant.valid_until).isoformat(),
-            },
-            field="valid_until" if valid_until > grant.valid_until else "valid_from",
-        )
-    if valid_until <= timezone.now():
-        raise BusinessRuleViolation(_("The window has ended already."), field="valid_until")
-    if not (document_number or "").strip():
-        raise BusinessRuleViolation(
-            _("Give the authorization document number."), field="document_number"
-        )
-    transition(
-        scenario,
-        to=ScenarioStatus.AUTHORIZED,
-        actor=_actor(actor),
-        reason=_("Authorization %(doc)s") % {"doc": document_number},
-        transitions=SCENARIO_TRANSITIONS,
-    )
-    ScenarioAuthorization.objects.create(
-        scenario=scenario,
-        document_number=document_number,
-        valid_from=valid_from,
-        valid_until=valid_until,
-        issued_by=_actor(actor),
-    )
-    return scenario
-
-
-# Expiry (the hourly beat task) ----------------------------------------------------
-
-
-@dataclass
-class ExpirySummary:
-    grants_expired: int = 0
-    scenarios_expired: int = 0
-    products_suspended: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {
-            "grants_expired": self.grants_expired,
-            "scenarios_expired": self.scenarios_expired,
-            "products_suspended": self.products_suspended,
-        }
-
-
-def grants_expire(*, at: dt.datetime | None = None) -> ExpirySummary:
-    """Expire grants and scenario authorizations whose window has ended; suspend their products.
-
-    Idempotent by the data: each row is moved by a conditional transition under
-    its lock (an expired row is left alone), each in its own transaction so a
-    crash keeps what was done; a last pass suspends any listed public-data
-    product whose grant or scenarios are no longer in force, so a product missed
-    by an interrupted run is caught by the next.
-    """
-    at = at or timezone.now()
-    summary = ExpirySummary()
-    grant_ids = selectors.grants_due_to_expire(at=at)
-    for grant_id in grant_ids:
-        with transaction.atomic():
-            grant = lock_one(Grant, grant_id)
-            if grant.status not in GRANT_IN_FORCE or grant.valid_until > at:
-                continue
-            listed = _grant_products(grant, ProductStatus.LISTED)
-            _grant_move(
-                actor=None,
-                grant=grant,
-                to=GrantStatus.EXPIRED,
-                reason=_("The grant's window ended at %(end)s.")
-                % {"end": timezone.localtime(grant.valid_until).isoformat()},
-            )
-            summary.grants_expired += 1
-            summary.products_suspended += len(listed)
-    for scenario_id in selectors.scenarios_due_to_expire(at=at):
-        with transaction.atomic():
-            scenario = lock_one(Scenario, scenario_id)
-            if scenario.status not in (ScenarioStatus.ASSESSED, ScenarioStatus.AUTHORIZED):
-                continue
-            changed = transition(
-                scenario,
-                to=ScenarioStatus.EXPIRED,
-                actor=None,
-                reason=_("The scenario's authorization window ended."),
-                transitions=SCENARIO_TRANSITIONS,
-            )
-            if changed:
-                summary.scenarios_expired += 1
-                ids = scenario.products.filter(status=ProductStatus.LISTED).values_list(
-                    "pk", flat=True
-                )
-                summary.products_suspended += _suspend_products(
-                    actor=None,
-                    product_ids=ids,
-                    reason=_("Scenario %(id)s (%(name)s) is no longer authorized.")
-                    % {"id": scenario.pk, "name": scenario.name},
-                )
-    summary.products_suspended += _suspend_products_out_of_force(at=at)
-    return summary
-
-
-def _suspend_products_out_of_force(*, at: dt.datetime) -> int:
-    ids = selectors.listed_public_products_out_of_force(at=at)
-    done = 0
-    for product_id in ids:
-        with transaction.atomic():
-            done += _suspend_products(
-                actor=None,
-                product_ids=[product_id],
-                reason=_("Its grant or a scenario it serves is no longer in force."),
-            )
-    return done

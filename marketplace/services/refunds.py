@@ -1,0 +1,181 @@
+"""Writes for refunds: an operator's or seller's refund, and the buyer's refund requests.
+
+A refund returns escrow to the buyer before clearing and posts the ledger
+entry in the same transaction; a full refund ends the order in 'refunded'.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from core.exceptions import BusinessRuleViolation, Conflict, InvalidTransition
+from core.money import fen_to_yuan
+from core.transitions import lock_one
+from marketplace.choices import REFUNDABLE_STATUSES, OrderStatus, RefundStatus
+from marketplace.models import Order, Refund
+from marketplace.services.orders import BUYER, OPERATOR, SELLER, _move, _record, _require_side
+
+
+def _check_refundable(order: Order, amount_fen: int, *, field: str = "amount") -> None:
+    if order.status not in REFUNDABLE_STATUSES:
+        raise InvalidTransition(
+            model_label=str(Order._meta.verbose_name),
+            current=order.status,
+            target=OrderStatus.REFUNDED,
+            detail=f"an order that is {order.status} holds no escrow to refund",
+        )
+    if order.clearing_batch_id is not None:
+        # Clearing has computed this order's split; the money is no longer ours to return.
+        raise Conflict("clearing has already taken this order", code="in_clearing")
+    if amount_fen <= 0:
+        raise BusinessRuleViolation("a refund is more than 0.00", field=field)
+    if amount_fen > order.escrow_fen:
+        raise BusinessRuleViolation(
+            f"at most {fen_to_yuan(order.escrow_fen)} is left in escrow for this order",
+            field=field,
+            code="exceeds_escrow",
+        )
+
+
+def _refund_locked(
+    order: Order,
+    *,
+    actor: User | None,
+    amount_fen: int,
+    reason: str,
+    refund: Refund | None = None,
+) -> Refund:
+    """Return `amount_fen` of the locked order's escrow to the buyer; post the ledger entry."""
+    from settlements.choices import AccountKind, EntryPurpose
+    from settlements.services.ledger import Line, account_get, journal_post
+
+    _check_refundable(order, amount_fen)
+    now = timezone.now()
+    decided_by = actor if getattr(actor, "pk", None) else None
+    if refund is None:
+        refund = Refund.objects.create(
+            order=order,
+            amount_fen=amount_fen,
+            reason=reason,
+            status=RefundStatus.COMPLETED,
+            requested_by=decided_by,
+            decided_by=decided_by,
+            decided_at=now,
+        )
+    else:
+        refund.amount_fen = amount_fen
+        refund.status = RefundStatus.COMPLETED
+        refund.decided_by = decided_by
+        refund.decided_at = now
+        refund.save(update_fields=["amount_fen", "status", "decided_by", "decided_at"])
+    refunded = order.refunded_fen + amount_fen
+    text = f"refund of {fen_to_yuan(amount_fen)}: {reason}"
+    if refunded == order.amount_fen:
+        _move(order, to=OrderStatus.REFUNDED, actor=actor, reason=text, refunded_fen=refunded)
+        # Nothing is left to refund; open requests have nothing to act on.
+        order.refunds.filter(status=RefundStatus.REQUESTED).update(
+            status=RefundStatus.DECLINED, decided_at=now
+        )
+    else:
+        order.refunded_fen = refunded
+        order.save(update_fields=["refunded_fen", "updated_at"])
+        _record(order, actor=actor, reason=f"partial {text}")
+    journal_post(
+        idempotency_key=f"refund:{refund.pk}",
+        purpose=EntryPurpose.REFUND,
+        order_id=order.pk,
+        lines=[
+            Line(
+                account_get(kind=AccountKind.MERCHANT_ESCROW, merchant=order.buyer_id), -amount_fen
+            ),
+            Line(account_get(kind=AccountKind.BANK_CLEARING), amount_fen),
+        ],
+        memo=f"refund {order.number}",
+    )
+    return refund
+
+
+def _refuse_while_disputed(order: Order) -> None:
+    if order.is_disputed:
+        raise Conflict(
+            "a dispute is open on this order; refunds go through the dispute's resolution",
+            code="disputed",
+        )
+
+
+@transaction.atomic
+def order_refund(
+    *, actor: User, order: Order, amount_fen: int | None = None, reason: str
+) -> Refund:
+    """Refund part or all (default: all that is left) of the escrow, before clearing.
+
+    By an operator, or by the seller giving its own money back. Invariant:
+    refunds never exceed the amount paid; a full refund ends in 'refunded'.
+    The row lock makes a refund and a clearing of the same order exclusive:
+    clearing moves only orders still 'accepted' (a conditional UPDATE), and a
+    refund refuses an order that is already cleared.
+    """
+    order = lock_one(Order, order.pk)
+    _require_side(order, actor, OPERATOR, SELLER)
+    _refuse_while_disputed(order)
+    return _refund_locked(
+        order,
+        actor=actor,
+        amount_fen=order.escrow_fen if amount_fen is None else amount_fen,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def order_refund_request(
+    *, actor: User, order: Order, amount_fen: int | None = None, reason: str
+) -> Refund:
+    """The buyer asks for part or all of its money back; the seller or an operator decides."""
+    order = lock_one(Order, order.pk)
+    _require_side(order, actor, BUYER)
+    _refuse_while_disputed(order)
+    amount_fen = order.escrow_fen if amount_fen is None else amount_fen
+    _check_refundable(order, amount_fen)
+    refund = Refund.objects.create(
+        order=order, amount_fen=amount_fen, reason=reason, requested_by=actor
+    )
+    _record(order, actor=actor, reason=f"refund of {fen_to_yuan(amount_fen)} asked: {reason}")
+    return refund
+
+
+def _lock_request(refund: Refund) -> tuple[Order, Refund]:
+    # Order first, then refund: the same order as every other path that
+    # touches both, so two deciders never deadlock.
+    order = lock_one(Order, refund.order_id)
+    refund = lock_one(Refund, refund.pk)
+    if refund.status != RefundStatus.REQUESTED:
+        raise Conflict(f"this refund request is already {refund.status}", code="decided")
+    return order, refund
+
+
+@transaction.atomic
+def refund_request_approve(*, actor: User, refund: Refund, reason: str = "") -> Refund:
+    """The seller or an operator grants a buyer's refund request."""
+    order, refund = _lock_request(refund)
+    _require_side(order, actor, OPERATOR, SELLER)
+    _refuse_while_disputed(order)
+    return _refund_locked(
+        order,
+        actor=actor,
+        amount_fen=refund.amount_fen,
+        reason=reason or refund.reason,
+        refund=refund,
+    )
+
+
+@transaction.atomic
+def refund_request_decline(*, actor: User, refund: Refund, reason: str) -> Refund:
+    """The seller or an operator declines a refund request; the buyer may then dispute."""
+    order, refund = _lock_request(refund)
+    _require_side(order, actor, OPERATOR, SELLER)
+    refund.status = RefundStatus.DECLINED
+    refund.decided_by = actor
+    refund.decided_at = timezone.now()
+    refund.save(update_fields=["status", "decided_by", "decided_at"])
+    _record(order, actor=actor, reason=f"refund request declined: {reason}")
+    return refund
