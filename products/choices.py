@@ -25,6 +25,28 @@ class Grade(models.TextChoices):
     CORE = "core", _("Core")
 
 
+class DataTheme(models.TextChoices):
+    """The EU Data Theme vocabulary DCAT-AP asks catalogs to classify by.
+
+    Each industry maps to the theme that fits best, so a partner catalog can
+    browse our products by a scheme it already knows.
+    """
+
+    AGRICULTURE = "AGRI", _("Agriculture, fisheries, forestry and food")
+    ECONOMY = "ECON", _("Economy and finance")
+    EDUCATION = "EDUC", _("Education, culture and sport")
+    ENERGY = "ENER", _("Energy")
+    ENVIRONMENT = "ENVI", _("Environment")
+    GOVERNMENT = "GOVE", _("Government and public sector")
+    HEALTH = "HEAL", _("Health")
+    INTERNATIONAL = "INTR", _("International issues")
+    JUSTICE = "JUST", _("Justice, legal system and public safety")
+    REGIONS = "REGI", _("Regions and cities")
+    POPULATION = "SOCI", _("Population and society")
+    SCIENCE = "TECH", _("Science and technology")
+    TRANSPORT = "TRAN", _("Transport")
+
+
 class DeliveryMode(models.TextChoices):
     FILE = "file", _("File data set")
     API = "api", _("API")

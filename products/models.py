@@ -8,6 +8,7 @@ from core.scoping import PUBLIC
 from products.choices import (
     OPEN_REVISION_STATUSES,
     DataSourceKind,
+    DataTheme,
     DeliveryMode,
     Grade,
     PlanKind,
@@ -31,7 +32,11 @@ MANUAL_SECTIONS = (
 # (or the plans) makes a new version that is reviewed before it is sold.
 CONTENT_FIELDS = (
     "title",
+    "title_en",
     "summary",
+    "summary_en",
+    "coverage_start",
+    "coverage_end",
     *MANUAL_SECTIONS,
     "industry",
     "board",
@@ -62,6 +67,11 @@ class Industry(models.Model):
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("name in English"), max_length=100, blank=True)
+    # The published theme this industry corresponds to in the exported catalog.
+    data_theme = models.CharField(
+        _("EU data theme"), max_length=4, choices=DataTheme.choices, blank=True
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     merchant_scope = PUBLIC
@@ -80,6 +90,7 @@ class Board(models.Model):
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("name in English"), max_length=100, blank=True)
     description = models.TextField(_("description"), blank=True)
     department = models.ForeignKey(
         "publicdata.Department",
@@ -109,7 +120,12 @@ class ProductContent(models.Model):
     """The described substance of a product, shared by products and their revisions."""
 
     title = models.CharField(_("title"), max_length=200)
+    # The catalog other exchanges read carries both languages when given.
+    title_en = models.CharField(_("title in English"), max_length=200, blank=True)
     summary = models.TextField(_("summary"), blank=True)
+    summary_en = models.TextField(_("summary in English"), blank=True)
+    coverage_start = models.DateField(_("data covers from"), null=True, blank=True)
+    coverage_end = models.DateField(_("data covers until"), null=True, blank=True)
     # 说明书 the product manual, in the sections the exchange requires.
     manual_data_source = models.TextField(_("manual: data source"), blank=True)
     manual_content = models.TextField(_("manual: content and fields"), blank=True)

@@ -279,3 +279,23 @@ EXCHANGE_PAYMENT_WEBHOOK_SECRET = os.environ.get(
 EXCHANGE_AUTO_ACCEPT_DAYS = int(os.environ.get("AUTO_ACCEPT_DAYS", "7"))
 EXCHANGE_PAYOUT_MINIMUM_FEN = int(os.environ.get("PAYOUT_MINIMUM_FEN", "10000"))
 EXCHANGE_CLEARING_CHUNK_SIZE = int(os.environ.get("CLEARING_CHUNK_SIZE", "50000"))
+
+# The exchange as publisher of the DCAT-AP catalog other exchanges harvest.
+# `spatial` lists standard IRIs of the region the catalog covers: the EU
+# country authority's China and Wikidata's Hunan province.
+EXCHANGE_CATALOG = {
+    "name_zh": os.environ.get("CATALOG_PUBLISHER_NAME_ZH", "湖南省数据交易所"),
+    "name_en": os.environ.get("CATALOG_PUBLISHER_NAME_EN", "Hunan Data Exchange"),
+    "title_zh": os.environ.get("CATALOG_TITLE_ZH", "湖南省数据交易所数据产品目录"),
+    "title_en": os.environ.get(
+        "CATALOG_TITLE_EN", "Hunan Data Exchange catalog of listed data products"
+    ),
+    "credit_code": os.environ.get("CATALOG_PUBLISHER_CREDIT_CODE", "91430100MA4T0000XQ"),
+    "homepage": os.environ.get("CATALOG_HOMEPAGE", "https://exchange.example/"),
+    "email": os.environ.get("CATALOG_CONTACT_EMAIL", "service@exchange.example"),
+    "spatial": env_list(
+        "CATALOG_SPATIAL",
+        "http://publications.europa.eu/resource/authority/country/CHN,"
+        "http://www.wikidata.org/entity/Q45761",
+    ),
+}

@@ -40,7 +40,7 @@ class CodeFixedOnUpdateMixin:
 class IndustrySerializer(CodeFixedOnUpdateMixin, serializers.ModelSerializer):
     class Meta:
         model = Industry
-        fields = ["id", "code", "name", "is_active"]
+        fields = ["id", "code", "name", "name_en", "data_theme", "is_active"]
 
 
 class BoardSerializer(CodeFixedOnUpdateMixin, serializers.ModelSerializer):
@@ -53,7 +53,16 @@ class BoardSerializer(CodeFixedOnUpdateMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Board
-        fields = ["id", "code", "name", "description", "department", "industries", "is_active"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "name_en",
+            "description",
+            "department",
+            "industries",
+            "is_active",
+        ]
 
 
 class PlanTermsSerializer(serializers.Serializer):
@@ -166,7 +175,11 @@ class VersionSerializer(serializers.ModelSerializer):
 
 CONTENT_SERIALIZER_FIELDS = [
     "title",
+    "title_en",
     "summary",
+    "summary_en",
+    "coverage_start",
+    "coverage_end",
     *MANUAL_SECTIONS,
     "industry",
     "board",
@@ -225,6 +238,10 @@ class ProductDetailSerializer(ProductSerializer):
     class Meta(ProductSerializer.Meta):
         fields = [
             *ProductSerializer.Meta.fields,
+            "title_en",
+            "summary_en",
+            "coverage_start",
+            "coverage_end",
             *MANUAL_SECTIONS,
             "sample",
             "grant",
@@ -239,7 +256,11 @@ class ProductDetailSerializer(ProductSerializer):
 
 class ContentInputSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
+    title_en = serializers.CharField(required=False, allow_blank=True, max_length=200)
     summary = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    summary_en = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    coverage_start = serializers.DateField(required=False, allow_null=True)
+    coverage_end = serializers.DateField(required=False, allow_null=True)
     manual_data_source = serializers.CharField(required=False, allow_blank=True, max_length=20000)
     manual_content = serializers.CharField(required=False, allow_blank=True, max_length=20000)
     manual_coverage = serializers.CharField(required=False, allow_blank=True, max_length=20000)
@@ -368,7 +389,11 @@ class MarketProductSerializer(ProductSerializer):
         fields = [
             "id",
             "title",
+            "title_en",
             "summary",
+            "summary_en",
+            "coverage_start",
+            "coverage_end",
             *MANUAL_SECTIONS,
             "sample",
             "provider",

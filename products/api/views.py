@@ -82,7 +82,12 @@ class IndustryViewSet(ReferenceDataViewSet):
 
     def perform_update(self, serializer):
         industry = serializer.instance
-        data = {"name": industry.name, "is_active": industry.is_active}
+        data = {
+            "name": industry.name,
+            "name_en": industry.name_en,
+            "data_theme": industry.data_theme,
+            "is_active": industry.is_active,
+        }
         data.update(serializer.validated_data)
         data.pop("code", None)
         serializer.instance = services.industry_save(
@@ -106,6 +111,7 @@ class BoardViewSet(ReferenceDataViewSet):
         board = serializer.instance
         data = {
             "name": board.name,
+            "name_en": board.name_en,
             "description": board.description,
             "department": board.department,
             "industries": list(board.industries.all()),

@@ -89,6 +89,14 @@ def check_content(content, *, plans: Iterable[PlanTerms]) -> None:
                 field=section,
                 code="required",
             )
+    if (
+        content.coverage_start is not None
+        and content.coverage_end is not None
+        and content.coverage_end < content.coverage_start
+    ):
+        raise BusinessRuleViolation(
+            _("the coverage period ends before it starts"), field="coverage_end", code="invalid"
+        )
     if not content.industry.is_active:
         raise BusinessRuleViolation(_("this industry is closed"), field="industry")
     if content.board_id is not None and not content.board.is_active:
@@ -241,13 +249,19 @@ def refresh_min_price(product: Product) -> None:
         Product.objects.filter(pk=product.pk).update(min_price_fen=low)
 
 
+def _iso_date(value) -> str | None:
+    return value.isoformat() if value else None
+
+
 def content_snapshot(product: Product) -> dict:
     """The listed content of a product as plain JSON (for ProductVersion)."""
     data = {
         field: getattr(product, field)
         for field in (
             "title",
+            "title_en",
             "summary",
+            "summary_en",
             *MANUAL_SECTIONS,
             "source_kind",
             "grade",
@@ -257,6 +271,8 @@ def content_snapshot(product: Product) -> dict:
             "tags",
         )
     }
+    data["coverage_start"] = _iso_date(product.coverage_start)
+    data["coverage_end"] = _iso_date(product.coverage_end)
     data["industry"] = product.industry.code
     data["board"] = product.board.code if product.board_id else None
     return data

@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from products.catalog import DCAT_CONTEXT
+from products.catalog_validation import catalog_validate
 from tests.factories.products import BoardFactory, IndustryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -48,11 +49,12 @@ def test_catalog_is_dcat_json_ld_with_the_dcat_terms(client, listed):
     assert set(datasets) == {file_product.registration_number, api_product.registration_number}
     rain = datasets[file_product.registration_number]
     assert expand(document, rain["@type"]) == DCAT + "Dataset"
-    assert rain["dct:title"] == "Rain archive"
-    assert rain["dct:description"] == "Daily rainfall"
-    assert rain["dcat:keyword"] == ["rain", "archive"]
-    assert rain["dct:publisher"]["foaf:name"] == file_product.provider.legal_name
-    assert rain["dcat:theme"]["skos:notation"] == "weather"
+    assert rain["dct:title"] == [{"@value": "Rain archive", "@language": "en"}]
+    assert rain["dct:description"] == [{"@value": "Daily rainfall", "@language": "en"}]
+    assert [k["@value"] for k in rain["dcat:keyword"]] == ["rain", "archive"]
+    assert rain["dct:publisher"]["foaf:name"][0]["@value"] == file_product.provider.legal_name
+    assert rain["dct:publisher"]["dct:identifier"] == file_product.provider.credit_code
+    assert rain["dcat:theme"][0]["skos:notation"] == "weather"
     assert rain["dct:issued"].startswith(str(file_product.listed_at.year))
     assert "dct:modified" in rain
     distribution = rain["dcat:distribution"][0]
@@ -114,6 +116,7 @@ def test_export_catalog_writes_the_whole_catalog_streaming(listed, tmp_path):
     assert document["@type"] == "dcat:Catalog"
     assert document["@context"]["dcat"] == DCAT
     assert len(document["dcat:dataset"]) == 7
+    assert catalog_validate(document).violations == 0
     assert len(document["dcat:service"]) == 6
     assert any("7/7" in line for line in out)
 
