@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+
+from accounts.api.token import TokenObtainView
 
 admin.site.site_header = _("Data exchange trading backend")
 admin.site.site_title = _("Data exchange")
@@ -13,7 +14,7 @@ API_APPS = ["accounts", "products", "publicdata", "marketplace", "settlements", 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/v1/auth/token/", TokenObtainView.as_view(), name="api-token"),
     *[path("api/v1/", include(f"{app}.api.urls")) for app in API_APPS],
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

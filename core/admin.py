@@ -10,9 +10,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import BusinessRuleViolation, Conflict, InvalidTransition
+from core.input import max_text_length
 from core.scoping import is_operator, merchant_id_of, scope_to_merchant
 
 
@@ -30,6 +32,12 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return scope_to_merchant(super().get_queryset(request), request.user)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # Free text has the same limit in the admin as in the API.
+        if isinstance(db_field, models.TextField) and db_field.max_length is None:
+            kwargs.setdefault("max_length", max_text_length())
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def _is_merchant_person(self, request) -> bool:
         return merchant_id_of(request.user) is not None and not is_operator(request.user)

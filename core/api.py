@@ -3,12 +3,14 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.exceptions import BusinessRuleViolation, Conflict, InvalidTransition
+from core.input import max_text_length
 from core.money import MoneyError, fen_to_yuan, yuan_to_fen
 from core.permissions import IsOperator
 from core.scoping import scope_to_merchant
@@ -155,7 +157,9 @@ class YuanField(serializers.Field):
         return None if value is None else fen_to_yuan(value)
 
     def to_internal_value(self, data):
-        if isinstance(data, bool | float):
+        if not isinstance(data, str):
+            # A JSON number is refused too: 12.30 and 12.3 are one float, and
+            # a float is not an exact amount.
             self.fail("invalid", reason='Give the amount as a decimal string such as "12.34".')
         try:
             fen = yuan_to_fen(data)
@@ -164,6 +168,36 @@ class YuanField(serializers.Field):
         if fen < 0 and not self.allow_negative:
             self.fail("negative")
         return fen
+
+
+class IdRelatedField(serializers.PrimaryKeyRelatedField):
+    """A reference to a row by its integer id; 61.9, "61.9", true and "61" with spaces are refused.
+
+    DRF's own field hands the value to the database, which truncates 61.9 to 61.
+    """
+
+    default_error_messages = {
+        "incorrect_type": _("Give the id as a whole number, not {data_type}."),
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if isinstance(data, str):
+            if not data.isascii() or not data.isdigit():
+                self.fail("incorrect_type", data_type="text")
+            data = int(data)
+        if not 0 < data < 2**63:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
+
+class BoundedTextField(serializers.CharField):
+    """Free text with the exchange's length limit (EXCHANGE_TEXT_MAX_LENGTH) unless one is given."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", max_text_length())
+        super().__init__(**kwargs)
 
 
 class ReasonInputSerializer(serializers.Serializer):

@@ -5,8 +5,9 @@ through `apportion`, which rounds each share down to the fen and gives the
 remainder to the last party, so the parts always add up to the whole.
 """
 
+import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import NewType
 
 Fen = NewType("Fen", int)
@@ -20,22 +21,49 @@ class MoneyError(ValueError):
     """A money value that cannot be represented exactly."""
 
 
+# The one spelling of a yuan amount: ASCII digits, an optional minus, and at
+# most two decimals after a point that has digits on both sides ("12.34").
+_YUAN_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]{1,2})?", re.ASCII)
+# 13 integer digits hold MAX_FEN; longer text is refused before any arithmetic.
+_MAX_YUAN_DIGITS = 13
+
+
 def yuan_to_fen(value: str | Decimal | int) -> Fen:
-    """Parse a yuan amount ("12.34") into fen, refusing fractions of a fen."""
-    if isinstance(value, float):
+    """Parse a yuan amount ("12.34") into fen.
+
+    Text must be a plain decimal: no exponent, sign "+", spaces, underscores,
+    full-width digits, "12." or ".5", so one amount has one spelling. A
+    Decimal (from a form's DecimalField) is bounded before it is multiplied,
+    so no exponent can overflow the arithmetic.
+    """
+    if isinstance(value, bool | float):
         raise MoneyError("amounts must be given as decimal strings, not floating point numbers")
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation as exc:
-        raise MoneyError(f"'{value}' is not a decimal amount") from exc
-    if not amount.is_finite():
-        raise MoneyError(f"'{value}' is not a finite amount")
-    fen = amount * FEN_PER_YUAN
-    if fen != fen.to_integral_value():
-        raise MoneyError("amounts have at most two decimal places (whole fen)")
+    if isinstance(value, int):
+        fen = value * FEN_PER_YUAN
+    elif isinstance(value, str):
+        if not _YUAN_TEXT.fullmatch(value):
+            raise MoneyError(
+                f"'{value[:40]}' is not a yuan amount: write digits with at most two decimals, "
+                'such as "12.34"'
+            )
+        if len(value.lstrip("-").split(".")[0].lstrip("0")) > _MAX_YUAN_DIGITS:
+            raise MoneyError("amount is too large")
+        fen = int(Decimal(value) * FEN_PER_YUAN)
+        if Decimal(value) * FEN_PER_YUAN != fen:
+            raise MoneyError("amounts have at most two decimal places (whole fen)")
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise MoneyError(f"'{value}' is not a finite amount")
+        if value and value.adjusted() >= _MAX_YUAN_DIGITS:
+            raise MoneyError("amount is too large")
+        if value.as_tuple().exponent < -2 and value != value.quantize(Decimal("0.01")):
+            raise MoneyError("amounts have at most two decimal places (whole fen)")
+        fen = int(value * FEN_PER_YUAN)
+    else:
+        raise MoneyError(f"'{value}' is not a decimal amount")
     if abs(fen) > MAX_FEN:
         raise MoneyError("amount is too large")
-    return Fen(int(fen))
+    return Fen(fen)
 
 
 def fen_to_yuan(fen: int) -> str:

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the query string: a NUL there is a 400, not a database error.
+    "core.input.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -123,6 +125,12 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
+    ],
+    # Refuse NUL characters and JSON nested too deep before any view runs (core/input.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.input.StrictJSONParser",
+        "core.input.StrictFormParser",
+        "core.input.StrictMultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.StableCursorPagination",
     "PAGE_SIZE": 50,
@@ -278,6 +286,9 @@ EXCHANGE_PAYMENT_WEBHOOK_SECRET = os.environ.get(
 )
 EXCHANGE_AUTO_ACCEPT_DAYS = int(os.environ.get("AUTO_ACCEPT_DAYS", "7"))
 EXCHANGE_PAYOUT_MINIMUM_FEN = int(os.environ.get("PAYOUT_MINIMUM_FEN", "10000"))
+# The longest free text (descriptions, reasons, catalog fields) any API field
+# or admin form takes, in characters.
+EXCHANGE_TEXT_MAX_LENGTH = int(os.environ.get("TEXT_MAX_LENGTH", "20000"))
 EXCHANGE_CLEARING_CHUNK_SIZE = int(os.environ.get("CLEARING_CHUNK_SIZE", "50000"))
 
 # The exchange as publisher of the DCAT-AP catalog other exchanges harvest.

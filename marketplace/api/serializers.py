@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import Merchant
-from core.api import YuanField
+from core.api import IdRelatedField, YuanField
 from marketplace.choices import DisputeOutcome
 from marketplace.models import Dispute, Order, OrderEvent, Refund, UsageRecord
 from marketplace.services.orders import MAX_QUANTITY
@@ -94,7 +94,7 @@ class OrderDetailSerializer(OrderSerializer):
 
 
 class OrderCreateInputSerializer(serializers.Serializer):
-    plan = serializers.PrimaryKeyRelatedField(
+    plan = IdRelatedField(
         queryset=PricingPlan.objects.select_related("product"),
         help_text="The pricing plan of a listed product.",
     )
@@ -104,7 +104,7 @@ class OrderCreateInputSerializer(serializers.Serializer):
         default=1,
         help_text="Units of a one-off plan, or periods of a subscription.",
     )
-    scenario = serializers.PrimaryKeyRelatedField(
+    scenario = IdRelatedField(
         queryset=Scenario.objects.all(),
         required=False,
         allow_null=True,
@@ -134,6 +134,12 @@ class RefundDecisionInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
+class RefundDeclineInputSerializer(RefundDecisionInputSerializer):
+    reason = serializers.CharField(
+        max_length=2000, help_text="Why the refund is declined; the buyer reads it."
+    )
+
+
 class DisputeResolveInputSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(DisputeOutcome.choices)
     refund = YuanField(required=False, default=None, help_text="Yuan; for a split only.")
@@ -159,10 +165,8 @@ class UsageRecordSerializer(serializers.ModelSerializer):
 
 class UsageRecordCreateInputSerializer(serializers.Serializer):
     record_id = serializers.CharField(max_length=64, help_text="The gateway's own record id.")
-    buyer = serializers.PrimaryKeyRelatedField(queryset=Merchant.objects.all())
-    plan = serializers.PrimaryKeyRelatedField(
-        queryset=PricingPlan.objects.select_related("product")
-    )
+    buyer = IdRelatedField(queryset=Merchant.objects.all())
+    plan = IdRelatedField(queryset=PricingPlan.objects.select_related("product"))
     calls = serializers.IntegerField(min_value=1, max_value=MAX_CALLS_PER_RECORD)
     used_at = serializers.DateTimeField()
 

@@ -20,6 +20,7 @@ from marketplace.api.serializers import (
     OrderSerializer,
     PaymentNotifyResultSerializer,
     RefundDecisionInputSerializer,
+    RefundDeclineInputSerializer,
     RefundInputSerializer,
     RefundSerializer,
     UsageRecordCreateInputSerializer,
@@ -186,8 +187,8 @@ class OrderViewSet(
         )
         return self._detail(order)
 
-    def _refund_request(self, request, decide):
-        data = self._input(RefundDecisionInputSerializer, request)
+    def _refund_request(self, request, decide, input_class=RefundDecisionInputSerializer):
+        data = self._input(input_class, request)
         order = self.get_object()
         refund = Refund.objects.filter(order=order, pk=data["refund"]).first()
         if refund is None:
@@ -201,13 +202,13 @@ class OrderViewSet(
         """Grant the buyer's refund request (the seller, or an operator)."""
         return self._refund_request(request, refunds.refund_request_approve)
 
-    @extend_schema(request=RefundDecisionInputSerializer, responses=OrderDetailSerializer)
+    @extend_schema(request=RefundDeclineInputSerializer, responses=OrderDetailSerializer)
     @action(detail=True, methods=["post"], url_path="decline-refund")
     def decline_refund(self, request, pk=None):
         """Decline the buyer's refund request (the seller, or an operator); give a reason."""
-        if not (request.data.get("reason") or "").strip():
-            raise BusinessRuleViolation("say why the refund is declined", field="reason")
-        return self._refund_request(request, refunds.refund_request_decline)
+        return self._refund_request(
+            request, refunds.refund_request_decline, input_class=RefundDeclineInputSerializer
+        )
 
 
 class UsageRecordViewSet(

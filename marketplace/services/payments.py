@@ -11,7 +11,6 @@ the nonce's unique constraint.
 import datetime as dt
 import hashlib
 import hmac
-import json
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -19,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.exceptions import BusinessRuleViolation, Conflict
+from core.input import json_loads_checked
 from core.money import MoneyError, fen_to_yuan, yuan_to_fen
 from core.transitions import lock_one, transition
 from marketplace.choices import ORDER_TRANSITIONS, OrderStatus, PaymentOutcome
@@ -64,10 +64,8 @@ def payment_notice_parse(
     expected = payment_signature(body)
     if not hmac.compare_digest(expected, (signature or "").strip().lower()):
         raise SignatureInvalid("the signature does not match the body")
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BusinessRuleViolation("the body is not JSON", code="parse_error") from exc
+    # Depth and NUL characters are checked as for every other JSON body.
+    data = json_loads_checked(body)
     if not isinstance(data, dict):
         raise BusinessRuleViolation("the body is a JSON object", code="parse_error")
     timestamp = data.get("timestamp")

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import Merchant
-from core.api import YuanField
+from core.api import IdRelatedField, YuanField
 from products.choices import (
     COMPLIANCE_CHECKLIST,
     QUALITY_CHECKLIST,
@@ -47,9 +47,7 @@ class BoardSerializer(CodeFixedOnUpdateMixin, serializers.ModelSerializer):
     industries = serializers.SlugRelatedField(
         slug_field="code", many=True, queryset=Industry.objects.all(), required=False
     )
-    department = serializers.PrimaryKeyRelatedField(
-        queryset=Department.objects.all(), allow_null=True, required=False
-    )
+    department = IdRelatedField(queryset=Department.objects.all(), allow_null=True, required=False)
 
     class Meta:
         model = Board
@@ -96,7 +94,7 @@ class PlanSerializer(PlanTermsSerializer, serializers.ModelSerializer):
 
 
 class PlanCreateInputSerializer(PlanTermsSerializer):
-    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
+    product = IdRelatedField(queryset=Product.objects.all())
 
 
 class PlanUpdateInputSerializer(PlanTermsSerializer):
@@ -121,7 +119,7 @@ class RevisionPlanSerializer(PlanTermsSerializer, serializers.ModelSerializer):
 
 
 class RevisionPlanCreateInputSerializer(PlanTermsSerializer):
-    revision = serializers.PrimaryKeyRelatedField(queryset=ProductRevision.objects.all())
+    revision = IdRelatedField(queryset=ProductRevision.objects.all())
 
 
 class ProductEventSerializer(serializers.ModelSerializer):
@@ -289,15 +287,13 @@ class ContentInputSerializer(serializers.Serializer):
 
 
 class ProductCreateInputSerializer(ContentInputSerializer):
-    provider = serializers.PrimaryKeyRelatedField(
+    provider = IdRelatedField(
         queryset=Merchant.objects.all(),
         required=False,
         help_text="Operators name the provider; a merchant's people create for their own.",
     )
-    grant = serializers.PrimaryKeyRelatedField(
-        queryset=Grant.objects.all(), required=False, allow_null=True
-    )
-    scenarios = serializers.PrimaryKeyRelatedField(
+    grant = IdRelatedField(queryset=Grant.objects.all(), required=False, allow_null=True)
+    scenarios = IdRelatedField(
         queryset=Scenario.objects.all(),
         many=True,
         required=False,
@@ -337,7 +333,7 @@ class RevisionSerializer(serializers.ModelSerializer):
 
 
 class RevisionCreateInputSerializer(serializers.Serializer):
-    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
+    product = IdRelatedField(queryset=Product.objects.all())
     change_note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
 
@@ -383,7 +379,7 @@ class MarketProductSerializer(ProductSerializer):
     """
 
     plans = MarketPlanSerializer(source="plans_on_sale", many=True, read_only=True)
-    scenarios = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    scenarios = IdRelatedField(many=True, read_only=True)
 
     class Meta(ProductSerializer.Meta):
         fields = [

@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from accounts.choices import Region
 from accounts.models import Merchant
-from core.api import YuanField
+from core.api import BoundedTextField, IdRelatedField, YuanField
 from products.choices import Grade
 from products.models import Industry
 from publicdata.choices import AssessmentVerdict, DepartmentLevel, ScenarioPurpose
@@ -46,7 +46,7 @@ class CatalogEntrySerializer(serializers.ModelSerializer):
 
 class CatalogEntryUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
-    fields = serializers.CharField(required=False, allow_blank=True)
+    fields = BoundedTextField(required=False, allow_blank=True)
     grade = serializers.ChoiceField(Grade.choices, required=False)
     update_frequency = serializers.CharField(max_length=60, required=False, allow_blank=True)
 
@@ -75,7 +75,7 @@ class GrantSerializer(serializers.ModelSerializer):
 
 
 class GrantDetailSerializer(GrantSerializer):
-    entries = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    entries = IdRelatedField(many=True, read_only=True)
     events = EventSerializer(many=True, read_only=True)
 
     class Meta(GrantSerializer.Meta):
@@ -84,14 +84,14 @@ class GrantDetailSerializer(GrantSerializer):
 
 
 class GrantCreateInputSerializer(serializers.Serializer):
-    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all())
-    industry = serializers.PrimaryKeyRelatedField(queryset=Industry.objects.all())
-    grantee = serializers.PrimaryKeyRelatedField(queryset=Merchant.objects.all())
+    department = IdRelatedField(queryset=Department.objects.all())
+    industry = IdRelatedField(queryset=Industry.objects.all())
+    grantee = IdRelatedField(queryset=Merchant.objects.all())
     valid_from = serializers.DateTimeField()
     valid_until = serializers.DateTimeField()
     revenue_share_bps = serializers.IntegerField(min_value=0, max_value=10_000)
     fee_ceiling = YuanField(source="fee_ceiling_fen")
-    entries = serializers.PrimaryKeyRelatedField(
+    entries = IdRelatedField(
         queryset=CatalogEntry.objects.all(),
         many=True,
         required=False,
@@ -105,9 +105,7 @@ class GrantUpdateInputSerializer(serializers.Serializer):
     valid_until = serializers.DateTimeField(required=False)
     revenue_share_bps = serializers.IntegerField(min_value=0, max_value=10_000, required=False)
     fee_ceiling = YuanField(source="fee_ceiling_fen", required=False)
-    entries = serializers.PrimaryKeyRelatedField(
-        queryset=CatalogEntry.objects.all(), many=True, required=False
-    )
+    entries = IdRelatedField(queryset=CatalogEntry.objects.all(), many=True, required=False)
 
 
 class ScenarioAssessmentSerializer(serializers.ModelSerializer):
@@ -154,16 +152,16 @@ class ScenarioDetailSerializer(ScenarioSerializer):
 
 
 class ScenarioCreateInputSerializer(serializers.Serializer):
-    grant = serializers.PrimaryKeyRelatedField(queryset=Grant.objects.all())
+    grant = IdRelatedField(queryset=Grant.objects.all())
     name = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = BoundedTextField(required=False, allow_blank=True, default="")
     purpose = serializers.ChoiceField(ScenarioPurpose.choices)
 
 
 class ScenarioAssessInputSerializer(serializers.Serializer):
     assessor = serializers.CharField(max_length=200)
     assessed_on = serializers.DateField()
-    risk_findings = serializers.CharField()
+    risk_findings = BoundedTextField()
     verdict = serializers.ChoiceField(AssessmentVerdict.choices)
 
 

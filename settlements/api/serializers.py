@@ -2,7 +2,7 @@ import datetime as dt
 
 from rest_framework import serializers
 
-from core.api import YuanField
+from core.api import IdRelatedField, YuanField
 from products.choices import DeliveryMode
 from products.models import Board
 from settlements.choices import CostCategory
@@ -45,9 +45,7 @@ class FeeScheduleSerializer(serializers.ModelSerializer):
 
 
 class FeeScheduleInputSerializer(serializers.Serializer):
-    board = serializers.PrimaryKeyRelatedField(
-        queryset=Board.objects.all(), required=False, allow_null=True
-    )
+    board = IdRelatedField(queryset=Board.objects.all(), required=False, allow_null=True)
     delivery_mode = serializers.ChoiceField(DeliveryMode.choices, required=False, allow_blank=True)
     fee_bps = serializers.IntegerField(min_value=0, max_value=10_000)
     effective_from = serializers.DateField()
