@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from core.input import MAX_JSON_DEPTH, json_depth_exceeds
 from marketplace.models import Order, Refund
-from marketplace.services import orders as order_services
+from marketplace.services import refunds as refund_services
 from marketplace.services.payments import payment_signature
 from products.models import Board, Product
 from tests.factories.accounts import PersonFactory
@@ -54,7 +54,7 @@ def test_decline_refund_with_a_body_of_the_wrong_shape_is_a_400(
 ):
     # given an order with a pending refund request
     order = delivered(buyer, plan)
-    order_services.order_refund_request(actor=person_of(buyer), order=order, reason="late")
+    refund_services.order_refund_request(actor=person_of(buyer), order=order, reason="late")
     seller_api = api_client(person_of(plan.product.provider))
     # when the seller declines with a body that is not {"refund": id, "reason": text}
     response = seller_api.generic(
@@ -71,7 +71,7 @@ def test_decline_refund_with_a_body_of_the_wrong_shape_is_a_400(
 
 def test_decline_refund_with_a_blank_reason_names_reason(api_client, buyer, plan):
     order = delivered(buyer, plan)
-    refund = order_services.order_refund_request(actor=person_of(buyer), order=order, reason="x")
+    refund = refund_services.order_refund_request(actor=person_of(buyer), order=order, reason="x")
     seller_api = api_client(person_of(plan.product.provider))
     response = seller_api.post(
         reverse("order-decline-refund", args=[order.pk]),
