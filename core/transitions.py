@@ -31,6 +31,25 @@ def lock_one(model: type[M], pk: int) -> M:
     return model.objects.select_for_update(no_key=True).get(pk=pk)
 
 
+def transition_check(
+    model: type[models.Model],
+    *,
+    current: str,
+    to: str,
+    transitions: Mapping[str, set[str] | frozenset[str]],
+) -> None:
+    """Raise InvalidTransition unless `transitions` allows current -> to.
+
+    `transition` calls it for one row; set-based moves (one UPDATE for many
+    rows, such as clearing a day's orders) call it before their statement, so
+    they obey the same table as the row-at-a-time services.
+    """
+    if to not in transitions.get(current, ()):
+        raise InvalidTransition(
+            model_label=str(model._meta.verbose_name), current=current, target=to
+        )
+
+
 def transition(
     instance: models.Model,
     *,
@@ -49,10 +68,7 @@ def transition(
     current = getattr(instance, status_field)
     if current == to:
         return False
-    if to not in transitions.get(current, ()):
-        raise InvalidTransition(
-            model_label=str(instance._meta.verbose_name), current=current, target=to
-        )
+    transition_check(type(instance), current=current, to=to, transitions=transitions)
     setattr(instance, status_field, to)
     update_fields = [status_field]
     for field, value in (changes or {}).items():

@@ -47,6 +47,15 @@ class RefundStatus(models.TextChoices):
     DECLINED = "declined", _("Declined")
 
 
+# A refund starts requested (by the buyer, or by the seller or an operator who
+# decides it at once) and is decided once: completed or declined.
+REFUND_TRANSITIONS: dict[str, frozenset[str]] = {
+    RefundStatus.REQUESTED: frozenset({RefundStatus.COMPLETED, RefundStatus.DECLINED}),
+    RefundStatus.COMPLETED: frozenset(),
+    RefundStatus.DECLINED: frozenset(),
+}
+
+
 class PaymentOutcome(models.TextChoices):
     """What a payment-channel notification did, kept for the audit trail."""
 

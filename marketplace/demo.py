@@ -163,7 +163,7 @@ def seed(context: DemoContext) -> None:
     # The buyer-accepted orders are dated yesterday, as if accepted in the last
     # business day, so the settlement demo has a real day to clear tonight's way.
     Order.objects.filter(
-        status="accepted", delivered_at__gte=timezone.now() - dt.timedelta(days=1)
+        status=OrderStatus.ACCEPTED, delivered_at__gte=timezone.now() - dt.timedelta(days=1)
     ).update(accepted_at=timezone.now() - dt.timedelta(days=1))
     _seed_usage(context, buyers)
     context.made["orders"] = list(Order.objects.order_by("pk").values_list("pk", flat=True))

@@ -305,6 +305,18 @@ class Refund(models.Model):
         return f"{self.order} refund {self.amount_fen}"
 
 
+class RefundEvent(StatusEvent):
+    subject = models.ForeignKey(
+        Refund, verbose_name=_("refund"), on_delete=models.PROTECT, related_name="events"
+    )
+
+    merchant_scope = ("subject__order__buyer", "subject__order__seller")
+
+    class Meta(StatusEvent.Meta):
+        verbose_name = _("refund status change")
+        verbose_name_plural = _("refund status changes")
+
+
 class Dispute(models.Model):
     """A buyer's dispute over a delivered order; while open it freezes clearing.
 

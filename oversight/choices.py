@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.choices import OrderStatus
+
 
 class FindingKind(models.TextChoices):
     """What an audit check found wrong. Each check reports one kind."""
@@ -80,8 +82,8 @@ class AuditTrigger(models.TextChoices):
 # delivered limit is the auto-accept period plus two days of slack, read from
 # settings at audit time (see oversight.services.audit.stuck_order_limits).
 ORDER_STATE_LIMITS: dict[str, tuple[str, int]] = {
-    "pending_payment": ("created_at", 2),
-    "paid": ("paid_at", 14),
-    "delivered": ("delivered_at", 2),  # + EXCHANGE_AUTO_ACCEPT_DAYS
-    "accepted": ("accepted_at", 3),
+    OrderStatus.PENDING_PAYMENT: ("created_at", 2),
+    OrderStatus.PAID: ("paid_at", 14),
+    OrderStatus.DELIVERED: ("delivered_at", 2),  # + EXCHANGE_AUTO_ACCEPT_DAYS
+    OrderStatus.ACCEPTED: ("accepted_at", 3),
 }

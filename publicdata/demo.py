@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from core.demo import DemoContext
 from products.models import Industry
+from products.services.reference import industry_save
 from publicdata import services
 
 INDUSTRY_NAMES = {
@@ -90,11 +91,12 @@ GRANTS = [
 ]  # fmt: skip
 
 
-def _industry(code: str) -> Industry:
-    industry, _ = Industry.objects.get_or_create(
-        code=code, defaults={"name": INDUSTRY_NAMES.get(code, code)}
+def _industry(code: str, operator) -> Industry:
+    # Industries belong to products; this seeder runs first, so it asks
+    # products' service for the ones its grants need.
+    return Industry.objects.filter(code=code).first() or industry_save(
+        actor=operator, code=code, name=INDUSTRY_NAMES.get(code, code)
     )
-    return industry
 
 
 def seed(context: DemoContext) -> None:
@@ -118,7 +120,7 @@ def seed(context: DemoContext) -> None:
     context.made["departments"] = departments
     context.made["weather_department"] = departments["HN-QX"]
     for code in INDUSTRY_NAMES:
-        _industry(code)
+        _industry(code, operator)
 
     merchants = context.made.get("merchants") or []
     grants, scenarios = [], []
@@ -130,7 +132,7 @@ def seed(context: DemoContext) -> None:
         grant = services.grant_create(
             actor=operator,
             department=departments[dept_code],
-            industry=_industry(industry_code),
+            industry=_industry(industry_code, operator),
             grantee=merchants[index % len(merchants)],
             valid_from=now - dt.timedelta(days=90 + 30 * i),
             valid_until=now + dt.timedelta(days=3 * 365),
@@ -184,7 +186,7 @@ def seed(context: DemoContext) -> None:
             services.grant_create(
                 actor=operator,
                 department=departments["HN-JTYS"],
-                industry=_industry("transport"),
+                industry=_industry("transport", operator),
                 grantee=merchants[-1],
                 valid_from=now + dt.timedelta(days=30),
                 valid_until=now + dt.timedelta(days=2 * 365),

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from core.demo import DemoContext
 from core.filters import local_day_start
+from marketplace.choices import OrderStatus
 from marketplace.models import Order
 from products.models import Board, Product
 from settlements.choices import CostCategory, PayoutStatus
@@ -48,7 +49,7 @@ def seed(context: DemoContext) -> None:
 
     today = timezone.localdate()
     days = list(
-        Order.objects.filter(status="accepted", accepted_at__lt=local_day_start(today))
+        Order.objects.filter(status=OrderStatus.ACCEPTED, accepted_at__lt=local_day_start(today))
         .dates("accepted_at", "day")
         .order_by("-accepted_at")[:3]
     )

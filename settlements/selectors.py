@@ -11,6 +11,7 @@ from django.db.models.functions import TruncMonth
 from core.filters import local_day_start
 from core.money import fen_to_yuan
 from core.scoping import scope_to_merchant
+from marketplace.choices import OrderStatus
 from marketplace.models import Order
 from products.models import Product
 from publicdata.models import Department
@@ -170,7 +171,7 @@ def departments_with_shares() -> QuerySet[Department]:
     return Department.objects.filter(ledger_accounts__kind=AccountKind.DEPARTMENT_SHARE)
 
 
-REVENUE_STATUSES = ("accepted", "cleared", "settled")
+REVENUE_STATUSES = (OrderStatus.ACCEPTED, OrderStatus.CLEARED, OrderStatus.SETTLED)
 
 
 def data_asset_records(

@@ -10,9 +10,14 @@ from django.utils import timezone
 from accounts.models import User
 from core.exceptions import BusinessRuleViolation, Conflict, InvalidTransition
 from core.money import fen_to_yuan
-from core.transitions import lock_one
-from marketplace.choices import REFUNDABLE_STATUSES, OrderStatus, RefundStatus
-from marketplace.models import Order, Refund
+from core.transitions import lock_in_pk_order, lock_one, transition
+from marketplace.choices import (
+    REFUND_TRANSITIONS,
+    REFUNDABLE_STATUSES,
+    OrderStatus,
+    RefundStatus,
+)
+from marketplace.models import Order, Refund, RefundEvent
 from marketplace.services.orders import BUYER, OPERATOR, SELLER, _move, _record, _require_side
 
 
@@ -37,6 +42,32 @@ def _check_refundable(order: Order, amount_fen: int, *, field: str = "amount") -
         )
 
 
+def _refund_open(order: Order, *, actor: User | None, amount_fen: int, reason: str) -> Refund:
+    """A new refund in status requested, with the event that records who asked."""
+    refund = Refund.objects.create(
+        order=order, amount_fen=amount_fen, reason=reason, requested_by=actor
+    )
+    RefundEvent.objects.create(
+        subject=refund,
+        actor=actor,
+        from_status="",
+        to_status=RefundStatus.REQUESTED,
+        reason=reason,
+    )
+    return refund
+
+
+def _refund_move(refund: Refund, *, to: str, actor: User | None, reason: str, **changes) -> bool:
+    return transition(
+        refund,
+        to=to,
+        actor=actor,
+        reason=reason,
+        transitions=REFUND_TRANSITIONS,
+        changes=changes,
+    )
+
+
 def _refund_locked(
     order: Order,
     *,
@@ -53,29 +84,33 @@ def _refund_locked(
     now = timezone.now()
     decided_by = actor if getattr(actor, "pk", None) else None
     if refund is None:
-        refund = Refund.objects.create(
-            order=order,
-            amount_fen=amount_fen,
-            reason=reason,
-            status=RefundStatus.COMPLETED,
-            requested_by=decided_by,
-            decided_by=decided_by,
-            decided_at=now,
-        )
-    else:
-        refund.amount_fen = amount_fen
-        refund.status = RefundStatus.COMPLETED
-        refund.decided_by = decided_by
-        refund.decided_at = now
-        refund.save(update_fields=["amount_fen", "status", "decided_by", "decided_at"])
+        # A refund the seller or an operator makes is a request decided at once.
+        refund = _refund_open(order, actor=decided_by, amount_fen=amount_fen, reason=reason)
+    _refund_move(
+        refund,
+        to=RefundStatus.COMPLETED,
+        actor=decided_by,
+        reason=reason,
+        amount_fen=amount_fen,
+        decided_by=decided_by,
+        decided_at=now,
+    )
     refunded = order.refunded_fen + amount_fen
     text = f"refund of {fen_to_yuan(amount_fen)}: {reason}"
     if refunded == order.amount_fen:
         _move(order, to=OrderStatus.REFUNDED, actor=actor, reason=text, refunded_fen=refunded)
         # Nothing is left to refund; open requests have nothing to act on.
-        order.refunds.filter(status=RefundStatus.REQUESTED).update(
-            status=RefundStatus.DECLINED, decided_at=now
+        still_open = order.refunds.filter(status=RefundStatus.REQUESTED).values_list(
+            "pk", flat=True
         )
+        for request in lock_in_pk_order(Refund, still_open):
+            _refund_move(
+                request,
+                to=RefundStatus.DECLINED,
+                actor=decided_by,
+                reason="the order was refunded in full",
+                decided_at=now,
+            )
     else:
         order.refunded_fen = refunded
         order.save(update_fields=["refunded_fen", "updated_at"])
@@ -136,9 +171,7 @@ def order_refund_request(
     _refuse_while_disputed(order)
     amount_fen = order.escrow_fen if amount_fen is None else amount_fen
     _check_refundable(order, amount_fen)
-    refund = Refund.objects.create(
-        order=order, amount_fen=amount_fen, reason=reason, requested_by=actor
-    )
+    refund = _refund_open(order, actor=actor, amount_fen=amount_fen, reason=reason)
     _record(order, actor=actor, reason=f"refund of {fen_to_yuan(amount_fen)} asked: {reason}")
     return refund
 
@@ -173,9 +206,13 @@ def refund_request_decline(*, actor: User, refund: Refund, reason: str) -> Refun
     """The seller or an operator declines a refund request; the buyer may then dispute."""
     order, refund = _lock_request(refund)
     _require_side(order, actor, OPERATOR, SELLER)
-    refund.status = RefundStatus.DECLINED
-    refund.decided_by = actor
-    refund.decided_at = timezone.now()
-    refund.save(update_fields=["status", "decided_by", "decided_at"])
+    _refund_move(
+        refund,
+        to=RefundStatus.DECLINED,
+        actor=actor,
+        reason=reason,
+        decided_by=actor,
+        decided_at=timezone.now(),
+    )
     _record(order, actor=actor, reason=f"refund request declined: {reason}")
     return refund

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from core.api import OptionalReasonInputSerializer, ReasonInputSerializer, ScopedViewSetMixin
 from core.permissions import IsOperator
+from marketplace.choices import OrderStatus
 from marketplace.models import Order
 from oversight.api.serializers import (
     AuditFindingDetailSerializer,
@@ -106,7 +107,7 @@ class TradeCertificateListSerializer(serializers.ModelSerializer):
         fields = ["id", "number", "status", "is_final", "created_at"]
 
     def get_is_final(self, obj) -> bool:
-        return obj.status in ("cleared", "settled")
+        return obj.status in (OrderStatus.CLEARED, OrderStatus.SETTLED)
 
 
 class TradeCertificateViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):

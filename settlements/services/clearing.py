@@ -7,7 +7,8 @@ How a day clears:
    the day needs. Then it runs the pending chunks in-process or queues one
    Celery task per chunk.
 2. `clearing_chunk_run` clears one range in one transaction: it locks the chunk
-   row, moves the orders accepted -> cleared, records their events, posts one
+   row, has marketplace move the orders accepted -> cleared with their events
+   (`marketplace.services.batch_moves.orders_clear`), posts one
    journal entry per order ("clearing:order:<id>") with its postings, moves
    the running balances with one UPDATE, and marks the chunk done. A worker
    killed half-way leaves the chunk pending and the ledger untouched.
@@ -29,8 +30,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from core.exceptions import BusinessRuleViolation, Conflict
-from core.filters import local_day_start
 from core.transitions import transition
+from marketplace.services.batch_moves import clearable_params, orders_clear
 from settlements.choices import (
     CLEARING_TRANSITIONS,
     AccountKind,
@@ -57,11 +58,7 @@ def _db_time(value: dt.datetime):
 
 
 def _day_params(day: dt.date) -> dict:
-    return {
-        "day_start": _db_time(local_day_start(day)),
-        "day_end": _db_time(local_day_start(day + dt.timedelta(days=1))),
-        "false": False,
-    }
+    return clearable_params(day)
 
 
 def _batch_get_or_create(business_date: dt.date, actor=None) -> ClearingBatch:
@@ -254,13 +251,17 @@ def clearing_chunk_run(*, chunk_id: int) -> dict:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(sql.CREATE_WORK)
         cursor.execute(sql.CREATE_DELTA)
+        orders_clear(
+            batch_id=batch.pk,
+            business_date=batch.business_date,
+            first_id=chunk.first_order_id,
+            last_id=chunk.last_order_id,
+            now=now,
+            reason=params["reason"],
+        )
+        _execute(cursor, sql.COLLECT_CLEARED.replace("{rates}", rates), params)
         if postgres:
-            _execute(cursor, sql.PG_MOVE_ORDERS.replace("{rates}", rates), params)
             _execute(cursor, "ANALYZE clearing_work")
-        else:
-            _execute(cursor, sql.LITE_SELECT_ORDERS.replace("{rates}", rates), params)
-            _execute(cursor, sql.LITE_MOVE_ORDERS, params)
-        _execute(cursor, sql.INSERT_ORDER_EVENTS, params)
         _execute(cursor, sql.ENSURE_ACCOUNTS_FOR_CHUNK, params)
         if postgres:
             _execute(cursor, sql.PG_POST, params)

@@ -14,12 +14,10 @@ is exact for non-negative integers and never overflows a 64-bit column (the
 SQL doubles % because both drivers use %(name)s parameters).
 """
 
-from marketplace.models import Order, OrderEvent
-from settlements.choices import AccountKind
+from marketplace.services.batch_moves import CLEARABLE, ORDER
+from settlements.choices import AccountKind, EntryPurpose
 from settlements.models import JournalEntry, LedgerAccount, Posting
 
-ORDER = Order._meta.db_table
-ORDER_EVENT = OrderEvent._meta.db_table
 ENTRY = JournalEntry._meta.db_table
 POSTING = Posting._meta.db_table
 ACCOUNT = LedgerAccount._meta.db_table
@@ -27,14 +25,11 @@ ACCOUNT = LedgerAccount._meta.db_table
 ESCROW = AccountKind.MERCHANT_ESCROW.value
 PAYABLE = AccountKind.MERCHANT_PAYABLE.value
 SHARE = AccountKind.DEPARTMENT_SHARE.value
+CLEARING_PURPOSE = EntryPurpose.CLEARING.value
 
-# The orders a batch takes: that local day's accepted, undisputed, uncleared orders.
-ELIGIBLE = f"""
-    {ORDER}.status = 'accepted'
-    AND {ORDER}.accepted_at >= %(day_start)s AND {ORDER}.accepted_at < %(day_end)s
-    AND {ORDER}.is_disputed = %(false)s
-    AND {ORDER}.clearing_batch_id IS NULL
-"""
+# The orders a batch takes: marketplace defines them (that local day's
+# accepted, undisputed, uncleared orders); settlements only reads them.
+ELIGIBLE = CLEARABLE
 
 PLAN_CHUNKS = f"""
 SELECT bucket, MIN(id), MAX(id), COUNT(*) FROM (
@@ -130,48 +125,23 @@ _ORDER_COLUMNS = f"""
          ELSE {ORDER}.department_share_bps END AS share_bps,
     COALESCE({ORDER}.board_id, 0) AS board_id, {ORDER}.delivery_mode
 """
-_IN_CHUNK = f"{ORDER}.id BETWEEN %(first_id)s AND %(last_id)s AND {ELIGIBLE}"
-_MARK_CLEARED = """
-    status = 'cleared', clearing_batch_id = %(batch_id)s,
-    cleared_at = %(now)s, updated_at = %(now)s
-"""
-
-# PostgreSQL: move the orders and capture exactly the rows moved, in one statement.
-# The UPDATE re-checks its WHERE on rows another transaction changed meanwhile
-# (a dispute opened a moment ago), so an order never clears after leaving 'accepted'.
-PG_MOVE_ORDERS = f"""
+# The orders the chunk has just cleared (marketplace's orders_clear moved them
+# in this transaction), priced into the work table.
+COLLECT_CLEARED = f"""
 WITH {{rates}},
-moved AS (
-    UPDATE {ORDER} SET {_MARK_CLEARED}
-    WHERE {_IN_CHUNK}
-    RETURNING {_ORDER_COLUMNS}
+picked AS (
+    SELECT {_ORDER_COLUMNS} FROM {ORDER}
+    WHERE {ORDER}.id BETWEEN %(first_id)s AND %(last_id)s
+      AND {ORDER}.clearing_batch_id = %(batch_id)s
 )
 INSERT INTO clearing_work (order_id, buyer_id, seller_id, department_id, gross, fee, share, net)
-{_priced("moved")}
-"""
-
-# SQLite: the transaction already holds the write lock (the chunk row was
-# written first), so what it selects is what it then updates.
-LITE_SELECT_ORDERS = f"""
-WITH {{rates}},
-picked AS (SELECT {_ORDER_COLUMNS} FROM {ORDER} WHERE {_IN_CHUNK})
-INSERT INTO clearing_work (order_id, buyer_id, seller_id, department_id, gross, fee, share, net)
 {_priced("picked")}
-"""
-LITE_MOVE_ORDERS = f"""
-UPDATE {ORDER} SET {_MARK_CLEARED}
-WHERE id IN (SELECT order_id FROM clearing_work) AND status = 'accepted'
-"""
-
-INSERT_ORDER_EVENTS = f"""
-INSERT INTO {ORDER_EVENT} (subject_id, actor_id, from_status, to_status, reason, created_at)
-SELECT order_id, NULL, 'accepted', 'cleared', %(reason)s, %(now)s FROM clearing_work
 """
 
 _NEW_ENTRIES = f"""
 INSERT INTO {ENTRY}
     (idempotency_key, purpose, order_id, clearing_batch_id, reverses_id, memo, created_at)
-SELECT 'clearing:order:' || CAST(order_id AS VARCHAR(20)), 'clearing', order_id,
+SELECT 'clearing:order:' || CAST(order_id AS VARCHAR(20)), '{CLEARING_PURPOSE}', order_id,
        %(batch_id)s, NULL, '', %(now)s
 FROM clearing_work WHERE gross > 0
 ON CONFLICT (idempotency_key) DO NOTHING
@@ -257,7 +227,7 @@ SELECT a.kind, COALESCE(SUM(p.amount_fen), 0)
 FROM {ENTRY} e
 JOIN {POSTING} p ON p.entry_id = e.id
 JOIN {ACCOUNT} a ON a.id = p.account_id
-WHERE e.clearing_batch_id = %(batch_id)s AND e.purpose = 'clearing'
+WHERE e.clearing_batch_id = %(batch_id)s AND e.purpose = '{CLEARING_PURPOSE}'
 GROUP BY a.kind
 """
 BATCH_ORDER_COUNT = f"SELECT COUNT(*) FROM {ORDER} WHERE clearing_batch_id = %(batch_id)s"

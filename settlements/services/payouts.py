@@ -19,6 +19,7 @@ from django.utils import timezone
 from core.exceptions import Conflict
 from core.money import fen_to_yuan
 from core.transitions import lock_one, transition
+from marketplace.services.batch_moves import orders_settle
 from settlements.choices import (
     CLEARING_TRANSITIONS,
     PAYOUT_TRANSITIONS,
@@ -37,21 +38,11 @@ SELECT a.merchant_id, SUM(p.amount_fen)
 FROM {sql.ENTRY} e
 JOIN {sql.POSTING} p ON p.entry_id = e.id
 JOIN {sql.ACCOUNT} a ON a.id = p.account_id
-WHERE e.clearing_batch_id = %(batch_id)s AND e.purpose = 'clearing'
+WHERE e.clearing_batch_id = %(batch_id)s AND e.purpose = '{sql.CLEARING_PURPOSE}'
   AND a.kind = '{sql.PAYABLE}'
 GROUP BY a.merchant_id
 ORDER BY a.merchant_id
 """  # noqa: S608 - table names from the models; values are parameters
-
-SETTLE_EVENTS = f"""
-INSERT INTO {sql.ORDER_EVENT} (subject_id, actor_id, from_status, to_status, reason, created_at)
-SELECT id, %(actor_id)s, 'cleared', 'settled', %(reason)s, %(now)s FROM {sql.ORDER}
-WHERE clearing_batch_id = %(batch_id)s AND status = 'cleared'
-"""  # noqa: S608
-SETTLE_ORDERS = f"""
-UPDATE {sql.ORDER} SET status = 'settled', settled_at = %(now)s, updated_at = %(now)s
-WHERE clearing_batch_id = %(batch_id)s AND status = 'cleared'
-"""  # noqa: S608
 
 
 def _actor_or_none(actor):
@@ -139,16 +130,12 @@ def _batch_settle_if_paid(*, batch: ClearingBatch, actor) -> bool:
         return False
     if batch.payouts.filter(status=PayoutStatus.PENDING).exists():
         return False
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    params = {
-        "batch_id": batch.pk,
-        "now": now,
-        "actor_id": getattr(_actor_or_none(actor), "pk", None),
-        "reason": f"batch {batch.business_date} settled",
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(SETTLE_EVENTS, params)
-        cursor.execute(SETTLE_ORDERS, params)
+    orders_settle(
+        batch_id=batch.pk,
+        actor=_actor_or_none(actor),
+        now=timezone.now(),
+        reason=f"batch {batch.business_date} settled",
+    )
     transition(
         batch,
         to=ClearingStatus.SETTLED,

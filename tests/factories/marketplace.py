@@ -14,6 +14,7 @@ from marketplace.models import (
     OrderIdempotencyKey,
     PaymentNotification,
     Refund,
+    RefundEvent,
     UsageRecord,
 )
 from marketplace.services import orders
@@ -104,6 +105,12 @@ def _order_event(owner, counterparty):
 def _refund(owner, counterparty):
     order = _order(owner, counterparty)
     return Refund.objects.create(order=order, amount_fen=1, reason="not as described")
+
+
+@builds(RefundEvent)
+def _refund_event(owner, counterparty):
+    refund = _refund(owner, counterparty)
+    return RefundEvent.objects.create(subject=refund, from_status="", to_status="requested")
 
 
 @builds(Dispute)

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from settlements.choices import ClearingStatus
 from settlements.models import ClearingBatch
 from settlements.services.payouts import payout_csv
 
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         batch = ClearingBatch.objects.filter(business_date=day).first()
         if batch is None:
             raise CommandError(f"no clearing batch for {day}")
-        if batch.status not in ("confirmed", "settled"):
+        if batch.status not in (ClearingStatus.CONFIRMED, ClearingStatus.SETTLED):
             raise CommandError(f"the batch of {day} is {batch.status}; confirm it first")
         text = payout_csv(batch=batch)
         if output:
