@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup run test bench lint format migrations-check deploy-check clean
+.PHONY: setup run test bench lint format migrations-check deploy-check clean messages
 
 $(STAMP): requirements.lock pyproject.toml
 	@echo "==> creating the virtual environment in $(VENV) from requirements.lock"
@@ -15,7 +15,14 @@ $(STAMP): requirements.lock pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-setup: $(STAMP)
+# The compiled catalogs (.mo) are built here, never committed: Babel compiles
+# them, so a machine without GNU gettext shows the admin in Chinese too.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+
+locale/%.mo: locale/%.po $(STAMP)
+	$(BIN)/python scripts/catalog.py compile $<
+
+setup: $(STAMP) $(MO_FILES)
 
 run: setup
 	@scripts/run-exchange.sh
@@ -34,6 +41,22 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Regenerate the catalogs from the code and templates (needs gettext's
+# xgettext/msgmerge), give English entries their msgid, then list what still
+# needs a Chinese translation. See README, "Translations".
+MESSAGES_IGNORE := -i .venv -i var -i node_modules -i tests -i bench -i .git
+messages: $(STAMP)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemessages \
+	    -l zh_Hans -l en --no-obsolete --add-location=file $(MESSAGES_IGNORE)
+	@if [ -n "$$(find . -name '*.js' -not -path './.venv/*' -not -path './var/*' -not -path './node_modules/*' -print -quit)" ]; then \
+	    DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemessages -d djangojs \
+	    -l zh_Hans -l en --no-obsolete --add-location=file $(MESSAGES_IGNORE); fi
+	@for po in locale/en/LC_MESSAGES/*.po; do \
+	    msgattrib --clear-fuzzy --empty -o $$po $$po && msgen -o $$po $$po; done
+	$(BIN)/python scripts/catalog.py tidy
+	$(BIN)/python scripts/catalog.py compile
+	-$(BIN)/python scripts/catalog.py missing
+
 migrations-check: setup
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 
@@ -46,3 +69,4 @@ deploy-check: setup
 
 clean:
 	rm -rf $(VENV) var
+	find locale -name "*.mo" -delete

@@ -5,6 +5,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import StatusEvent
 from oversight.choices import (
@@ -113,7 +114,9 @@ class AuditFinding(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    object_id = models.BigIntegerField(_("object id"), null=True, blank=True)
+    object_id = models.BigIntegerField(
+        pgettext_lazy("audit finding", "object id"), null=True, blank=True
+    )
     objects_concerned = models.JSONField(_("objects concerned"), default=list, blank=True)
     first_seen_at = models.DateTimeField(_("first seen"), db_index=True)
     last_seen_at = models.DateTimeField(_("last seen"), db_index=True)

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import StatusEvent, TimeStampedModel
 from core.scoping import PUBLIC
@@ -72,7 +73,7 @@ class Industry(models.Model):
     data_theme = models.CharField(
         _("EU data theme"), max_length=4, choices=DataTheme.choices, blank=True
     )
-    is_active = models.BooleanField(_("active"), default=True)
+    is_active = models.BooleanField(pgettext_lazy("reference data in use", "active"), default=True)
 
     merchant_scope = PUBLIC
 
@@ -187,7 +188,9 @@ class Product(TimeStampedModel, ProductContent):
         on_delete=models.PROTECT,
         related_name="products",
     )
-    version = models.PositiveIntegerField(_("version"), default=1)
+    version = models.PositiveIntegerField(
+        pgettext_lazy("product version number", "version"), default=1
+    )
     status = models.CharField(
         _("status"),
         max_length=16,
@@ -469,7 +472,7 @@ class ProductVersion(models.Model):
     product = models.ForeignKey(
         Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="versions"
     )
-    number = models.PositiveIntegerField(_("version"))
+    number = models.PositiveIntegerField(pgettext_lazy("product version number", "version"))
     content = models.JSONField(_("content as listed"))
     plans = models.JSONField(_("plans on sale (with their ids)"))
     review = models.ForeignKey(

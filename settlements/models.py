@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import StatusEvent, TimeStampedModel
 from core.scoping import PUBLIC
@@ -169,7 +170,7 @@ class Posting(models.Model):
     # it again (tests: test_every_posting_points_at_a_real_entry_and_account).
     entry = models.ForeignKey(
         JournalEntry,
-        verbose_name=_("entry"),
+        verbose_name=pgettext_lazy("journal entry of a posting", "entry"),
         on_delete=models.PROTECT,
         related_name="postings",
         db_constraint=False,
