@@ -9,7 +9,15 @@ admin.site.site_header = _("Data exchange trading backend")
 admin.site.site_title = _("Data exchange")
 admin.site.index_title = _("Exchange administration")
 
-API_APPS = ["accounts", "products", "publicdata", "marketplace", "settlements", "oversight"]
+API_APPS = [
+    "accounts",
+    "products",
+    "publicdata",
+    "marketplace",
+    "settlements",
+    "oversight",
+    "interchange",
+]
 
 urlpatterns = [
     path("admin/", admin.site.urls),

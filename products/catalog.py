@@ -131,6 +131,14 @@ def record_iri(base: str, registration_number: str) -> str:
     return f"{base}/api/v1/catalog/records/{registration_number}"
 
 
+def grade_scheme_iri(base: str) -> str:
+    return f"{base}/api/v1/catalog/grades/"
+
+
+def grade_iri(base: str, grade: str) -> str:
+    return f"{base}/api/v1/catalog/grades/{grade}"
+
+
 def theme_scheme_iri(base: str) -> str:
     return f"{base}/api/v1/catalog/themes/"
 
@@ -281,6 +289,41 @@ def theme_concepts(base: str, industry: Industry) -> list[dict]:
     return concepts
 
 
+# The classification grades (数据分类分级) as a concept scheme identified by the
+# national standard, so that a partner can tell important from general data.
+GRADE_STANDARD = "GB/T 43697-2024"
+GRADE_SCHEME_TITLE = gettext_noop("Classification grades of data")
+
+
+def grade_scheme(base: str) -> dict:
+    return {
+        "@id": grade_scheme_iri(base),
+        "@type": "skos:ConceptScheme",
+        "dct:title": translated(GRADE_SCHEME_TITLE),
+        "dct:identifier": GRADE_STANDARD,
+        "skos:hasTopConcept": [grade_iri(base, grade) for grade in Grade.values],
+    }
+
+
+def grade_concept(base: str, grade: str) -> dict:
+    with translation.override("zh-hans"):
+        label_zh = str(Grade(grade).label)
+    with translation.override("en"):
+        label_en = str(Grade(grade).label)
+    return {
+        "@id": grade_iri(base, grade),
+        "@type": "skos:Concept",
+        "skos:notation": grade,
+        "skos:prefLabel": [tagged(label_zh, "zh"), tagged(label_en, "en")],
+        "skos:inScheme": {
+            "@id": grade_scheme_iri(base),
+            "@type": "skos:ConceptScheme",
+            "dct:identifier": GRADE_STANDARD,
+        },
+        "skos:topConceptOf": grade_scheme_iri(base),
+    }
+
+
 def theme_scheme(base: str, industries) -> dict:
     return {
         "@id": theme_scheme_iri(base),
@@ -363,7 +406,7 @@ def product_nodes(product: Product, base: str) -> tuple[dict, dict | None]:
     access_rights = _authority(
         "access-right", ACCESS_RIGHTS.get(product.grade, "NON_PUBLIC"), "dct:RightsStatement"
     )
-    themes = theme_concepts(base, product.industry)
+    themes = [*theme_concepts(base, product.industry), grade_concept(base, product.grade)]
     distribution = {
         "@id": distribution_iri(base, number),
         "@type": "dcat:Distribution",
@@ -487,6 +530,7 @@ def catalog_head(base: str) -> dict:
         "dcat:themeTaxonomy": [
             {"@id": theme_scheme_iri(base), "@type": "skos:ConceptScheme"},
             {"@id": f"{EU_AUTHORITY}data-theme", "@type": "skos:ConceptScheme"},
+            {"@id": grade_scheme_iri(base), "@type": "skos:ConceptScheme"},
         ],
         "dct:conformsTo": standard(*DCAT_AP_STANDARD),
         "rdfs:seeAlso": {"@id": changes_iri(base)},
@@ -656,6 +700,10 @@ def resource_document(kind: str, key: str, base: str) -> dict | None:
         return _document(theme_concepts(base, industry))
     if kind == "themes":
         return _document([theme_scheme(base, Industry.objects.order_by("code"))])
+    if kind == "grades":
+        return _document([grade_scheme(base)])
+    if kind == "grade":
+        return _document([grade_concept(base, key)]) if key in Grade.values else None
     if kind == "series":
         board = Board.objects.filter(code=key).first()
         if board is None:

@@ -521,6 +521,9 @@ class ProductReview(TimeStampedModel):
     version = models.PositiveIntegerField(_("version under review"))
     grade = models.CharField(_("grade at submission"), max_length=16, choices=Grade.choices)
     required_approvals = models.PositiveSmallIntegerField(_("approvals required"), default=1)
+    # 登记互认: the product is registered at a trusted partner exchange, whose
+    # review stands for the quality checks; ours checks compliance only.
+    compliance_only = models.BooleanField(_("shortened review (compliance only)"), default=False)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("submitted by"),

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "marketplace",
     "settlements",
     "oversight",
+    "interchange",
 ]
 
 MIDDLEWARE = [
@@ -265,6 +266,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "oversight.tasks.chain_seal_task",
         "schedule": crontab(minute="*/5"),
     },
+    # Harvest the partner exchanges whose interval has passed (each partner
+    # sets its own; the beat only looks every few minutes).
+    "interchange-partners-harvest": {
+        "task": "interchange.tasks.partners_harvest_due_task",
+        "schedule": crontab(minute="*/5"),
+    },
     # Refresh the statistics snapshot the stats endpoint and dashboard read.
     "oversight-stats-refresh": {
         "task": "oversight.tasks.stats_refresh_task",
@@ -309,4 +316,16 @@ EXCHANGE_CATALOG = {
         "http://publications.europa.eu/resource/authority/country/CHN,"
         "http://www.wikidata.org/entity/Q45761",
     ),
+}
+
+# What a partner exchange's catalog may cost us per harvest: bytes and time per
+# page, pages and time per run, statements per page, size of one record.
+EXCHANGE_HARVEST_LIMITS = {
+    "max_page_bytes": int(os.environ.get("HARVEST_MAX_PAGE_BYTES", str(8 * 1024 * 1024))),
+    "page_seconds": float(os.environ.get("HARVEST_PAGE_SECONDS", "30")),
+    "run_seconds": float(os.environ.get("HARVEST_RUN_SECONDS", "1800")),
+    "max_pages": int(os.environ.get("HARVEST_MAX_PAGES", "2000")),
+    "max_page_triples": int(os.environ.get("HARVEST_MAX_PAGE_TRIPLES", "500000")),
+    "max_record_bytes": int(os.environ.get("HARVEST_MAX_RECORD_BYTES", str(256 * 1024))),
+    "max_errors_kept": int(os.environ.get("HARVEST_MAX_ERRORS_KEPT", "500")),
 }

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Merchant
@@ -371,6 +372,12 @@ class MarketPlanSerializer(PlanSerializer):
         fields = [f for f in PlanSerializer.Meta.fields if f not in {"product", "is_active"}]
 
 
+class RecognisedRegistrationSerializer(serializers.Serializer):
+    partner = serializers.CharField(help_text="The partner exchange's name.")
+    registration_number = serializers.CharField()
+    source = serializers.CharField(help_text="The partner's record of the product (its IRI).")
+
+
 class MarketProductSerializer(ProductSerializer):
     """What any signed-in merchant may read about a listed product: the offer, not the file.
 
@@ -380,6 +387,22 @@ class MarketProductSerializer(ProductSerializer):
 
     plans = MarketPlanSerializer(source="plans_on_sale", many=True, read_only=True)
     scenarios = IdRelatedField(many=True, read_only=True)
+    recognised_registrations = serializers.SerializerMethodField(
+        help_text="登记互认: the product's registrations at partner exchanges, recognised here."
+    )
+
+    @extend_schema_field(RecognisedRegistrationSerializer(many=True))
+    def get_recognised_registrations(self, product) -> list[dict]:
+        return [
+            {
+                "partner": recognition.partner.name,
+                "registration_number": recognition.registration_number,
+                "source": recognition.partner_record.iri,
+            }
+            for recognition in product.registration_recognitions.filter(status="recognised")
+            .select_related("partner", "partner_record")
+            .order_by("id")
+        ]
 
     class Meta(ProductSerializer.Meta):
         fields = [
@@ -409,4 +432,5 @@ class MarketProductSerializer(ProductSerializer):
             "grant",
             "scenarios",
             "plans",
+            "recognised_registrations",
         ]

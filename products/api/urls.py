@@ -38,6 +38,8 @@ urlpatterns = [
     path("catalog/records/<str:key>", resource_view("record"), name="catalog-record"),
     path("catalog/themes/", resource_view("themes"), name="catalog-themes"),
     path("catalog/themes/<str:key>", resource_view("theme"), name="catalog-theme"),
+    path("catalog/grades/", resource_view("grades"), name="catalog-grades"),
+    path("catalog/grades/<str:key>", resource_view("grade"), name="catalog-grade"),
     path("catalog/series/<str:key>", resource_view("series"), name="catalog-series"),
     path("catalog/publishers/<str:key>", resource_view("publisher"), name="catalog-publisher"),
     *router.urls,

@@ -207,8 +207,18 @@ def validate_plan_terms(terms: Mapping) -> dict:
     return clean
 
 
-def check_checklists(compliance: Mapping | None, quality: Mapping | None, *, complete: bool):
-    """Checklists are {item: true/false}; approving needs every item ticked."""
+def check_checklists(
+    compliance: Mapping | None,
+    quality: Mapping | None,
+    *,
+    complete: bool,
+    quality_required: bool = True,
+):
+    """Checklists are {item: true/false}; approving needs every item ticked.
+
+    A shortened review (a registration recognised from a trusted partner)
+    needs only the compliance items; the quality list may stay unticked.
+    """
     result = {}
     for field, items, given in (
         ("compliance_checklist", COMPLIANCE_CHECKLIST, compliance),
@@ -225,7 +235,7 @@ def check_checklists(compliance: Mapping | None, quality: Mapping | None, *, com
             )
         if any(not isinstance(v, bool) for v in given.values()):
             raise BusinessRuleViolation(_("tick items with true or false"), field=field)
-        if complete:
+        if complete and (quality_required or field == "compliance_checklist"):
             missing = [item for item in items if given.get(item) is not True]
             if missing:
                 raise BusinessRuleViolation(

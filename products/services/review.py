@@ -100,8 +100,16 @@ def review_open(*, actor, product: Product, version: int, grade: str, revision=N
         version=version,
         grade=grade,
         required_approvals=2 if grade == Grade.IMPORTANT else 1,
+        compliance_only=revision is None and _registration_recognised(product),
         submitted_by=actor if getattr(actor, "pk", None) else None,
     )
+
+
+def _registration_recognised(product: Product) -> bool:
+    """Is the product registered at a trusted partner (登记互认, kept by interchange)?"""
+    return product.registration_recognitions.filter(
+        status="recognised", partner__trust_level="trusted"
+    ).exists()
 
 
 def review_start(*, actor, review: ProductReview) -> None:
@@ -118,7 +126,12 @@ def review_approve_step(
     Important-grade data needs a first approval and then a second one by a
     different operator; the same operator approving twice is refused.
     """
-    compliance, quality = check_checklists(compliance_checklist, quality_checklist, complete=True)
+    compliance, quality = check_checklists(
+        compliance_checklist,
+        quality_checklist,
+        complete=True,
+        quality_required=not review.compliance_only,
+    )
     now = timezone.now()
     review.compliance_checklist = compliance
     review.quality_checklist = quality
