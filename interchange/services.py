@@ -418,8 +418,8 @@ def recognition_create(
 
     Checked against the partner's catalog as last harvested: the partner must
     be trusted, list a dataset with that registration number, and name the
-    same provider (by credit code). The product must not be on the exchange
-    yet; its review is then compliance only.
+    same provider (by credit code). The product must still be a draft; the
+    review opened when it is submitted is then compliance only.
     """
     from products.services.common import require_provider_or_operator
 
@@ -434,9 +434,10 @@ def recognition_create(
         raise BusinessRuleViolation(
             _("registrations are recognised only from trusted partners"), field="partner"
         )
-    if product.status not in (ProductStatus.DRAFT, ProductStatus.SUBMITTED):
+    if product.status != ProductStatus.DRAFT:
+        # The review is shortened when it opens, at submission.
         raise BusinessRuleViolation(
-            _("only a product not yet under review can claim a partner's registration"),
+            _("only a draft can claim a partner's registration; claim it before submitting"),
             field="product",
         )
     record = (
@@ -469,8 +470,6 @@ def recognition_create(
     )
     if not created:
         raise Conflict(_("this product already claims a registration at this partner"))
-    # A review already waiting becomes the shortened one at once.
-    product.reviews.filter(verdict="pending", revision__isnull=True).update(compliance_only=True)
     return recognition
 
 

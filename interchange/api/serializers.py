@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from core.api import IdRelatedField
 from interchange.models import (
     HarvestRun,
     PartnerExchange,
@@ -158,6 +159,6 @@ class RecognitionSerializer(serializers.ModelSerializer):
 
 
 class RecognitionCreateInputSerializer(serializers.Serializer):
-    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
-    partner = serializers.PrimaryKeyRelatedField(queryset=PartnerExchange.objects.all())
+    product = IdRelatedField(queryset=Product.objects.all())
+    partner = IdRelatedField(queryset=PartnerExchange.objects.all())
     registration_number = serializers.CharField(max_length=64)
