@@ -1,13 +1,10 @@
-import random
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from core.demo import DemoContext
-from settlements import demo
 from settlements.choices import AccountKind, ClearingStatus
-from settlements.models import ClearingBatch, FeeSchedule, ProductCostLine
+from settlements.models import ClearingBatch, ProductCostLine
 from settlements.services.clearing import clearing_run_for_day
 from settlements.services.ledger import account_get
 from tests.factories.products import ProductFactory
@@ -89,19 +86,3 @@ def test_an_operator_confirms_a_batch_from_the_admin(admin_client, cleared_sale)
     assert response.status_code == 302
     batch.refresh_from_db()
     assert batch.status in (ClearingStatus.CONFIRMED, ClearingStatus.SETTLED)
-
-
-def test_the_demo_seeds_fees_and_clears_and_confirms_a_past_day(operator):
-    # given the trading demo's accepted orders of a past day
-    day = a_past_day()
-    make_accepted_orders(day=day, count=4, amounts=[50_000])
-    context = DemoContext(rng=random.Random(1), merchants=2, write=lambda *_: None)
-    context.made["operator"] = operator
-    # when the settlement demo runs
-    demo.seed(context)
-    # then there are fee schedules and the day is confirmed with its payouts
-    assert FeeSchedule.objects.filter(board=None, delivery_mode="").exists()
-    batch = ClearingBatch.objects.get(business_date=day)
-    assert batch.order_count == 4
-    assert batch.status in (ClearingStatus.CONFIRMED, ClearingStatus.SETTLED)
-    assert batch.payouts.exists()
