@@ -201,25 +201,33 @@ def bulk_insert(model, columns: list[str], rows, *, progress: Progress | None = 
     written = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
-                block = io.StringIO()
-                pending = 0
-                for row in rows:
-                    block.write("\t".join(_copy_text(v) for v in row))
-                    block.write("\n")
-                    pending += 1
-                    if pending == BLOCK_ROWS:
+            statement = f"COPY {table} ({quoted}) FROM STDIN"
+
+            def copy_rows(sql, _params, _many, _context):
+                nonlocal written
+                with cursor.cursor.copy(sql) as copy:
+                    block = io.StringIO()
+                    pending = 0
+                    for row in rows:
+                        block.write("\t".join(_copy_text(v) for v in row))
+                        block.write("\n")
+                        pending += 1
+                        if pending == BLOCK_ROWS:
+                            copy.write(block.getvalue())
+                            block = io.StringIO()
+                            written += pending
+                            if progress:
+                                progress.advance(pending)
+                            pending = 0
+                    if pending:
                         copy.write(block.getvalue())
-                        block = io.StringIO()
                         written += pending
                         if progress:
                             progress.advance(pending)
-                        pending = 0
-                if pending:
-                    copy.write(block.getvalue())
-                    written += pending
-                    if progress:
-                        progress.advance(pending)
+
+            # Through the connection's execute wrappers, like every other statement, so
+            # query logging and the table-ownership test see the COPY too.
+            cursor._execute_with_wrappers(statement, None, False, copy_rows)
         else:
             marks = ", ".join(["%s"] * len(columns))
             statement = f"INSERT INTO {table} ({quoted}) VALUES ({marks})"  # noqa: S608

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from core.demo import DemoContext, Table, bulk_insert
 from marketplace.demo import order_events_write
+from marketplace.services.batch_moves import orders_clear, orders_settle
 from products.models import Product
 from settlements.choices import AccountKind, CostCategory
 from settlements.exceptions import LedgerImbalance
@@ -188,6 +189,7 @@ def seed(context: DemoContext) -> None:
         ledger.write()
         order_events_write(context)
         context.finish_ids()
+        _move_orders(context, operator)
     _cost_lines(context, operator)
 
 
@@ -362,14 +364,7 @@ def _clear_history(context: DemoContext, ledger: Ledger, trades, operator) -> No
                 created_at=opened,
                 finished_at=cleared,
             )
-            for order_id, *_rest in orders:
-                trades.event(
-                    order_id, None, "accepted", "cleared", f"clearing batch {day}", cleared
-                )
-                trades.event(
-                    order_id, operator.pk, "cleared", "settled", f"batch {day} settled", settled
-                )
-            order_moves.append((batch_id, day, cleared, settled))
+            order_moves.append((batch_id, day, orders[0][0], orders[-1][0], cleared, settled))
         progress.advance()
     progress.finish()
     batches.write(context)
@@ -397,7 +392,7 @@ def _clear_history(context: DemoContext, ledger: Ledger, trades, operator) -> No
                 carried_into_id=carried_into,
                 bank_reference=reference,
                 paid_at=paid_at,
-                created_at=row[3] if False else updated,
+                created_at=updated,
                 updated_at=paid_at or updated,
             )
         )
@@ -406,7 +401,7 @@ def _clear_history(context: DemoContext, ledger: Ledger, trades, operator) -> No
     payouts.write(context)
     payout_events.rows = [(None, *r[1:]) for r in payout_events.rows]
     _write_events(context, PayoutEvent, payout_events)
-    _move_orders(order_moves)
+    context.made["order_moves"] = order_moves
 
 
 def _write_events(context, model, table: Table) -> None:
@@ -415,28 +410,18 @@ def _write_events(context, model, table: Table) -> None:
     table.write(context)
 
 
-def _move_orders(moves) -> None:
-    """accepted -> cleared -> settled for each batch's day, as clearing and settlement do."""
-    from core.filters import local_day_start
-
-    with connection.cursor() as cursor:
-        for batch_id, day, cleared, settled in moves:
-            params = {
-                "batch_id": batch_id,
-                "cleared": connection.ops.adapt_datetimefield_value(cleared),
-                "settled": connection.ops.adapt_datetimefield_value(settled),
-                "day_start": connection.ops.adapt_datetimefield_value(local_day_start(day)),
-                "day_end": connection.ops.adapt_datetimefield_value(
-                    local_day_start(day + dt.timedelta(days=1))
-                ),
-                "false": False,
-            }
-            cursor.execute(
-                f"UPDATE {sql.ORDER} SET status = 'settled', clearing_batch_id = %(batch_id)s, "  # noqa: S608
-                "cleared_at = %(cleared)s, settled_at = %(settled)s, updated_at = %(settled)s "
-                f"WHERE {sql.ELIGIBLE}",
-                params,
-            )
+def _move_orders(context: DemoContext, operator) -> None:
+    """accepted -> cleared -> settled for each batch's day, through marketplace's set moves."""
+    for batch_id, day, first_id, last_id, cleared, settled in context.made.get("order_moves", []):
+        orders_clear(
+            batch_id=batch_id,
+            business_date=day,
+            first_id=first_id,
+            last_id=last_id,
+            now=cleared,
+            reason=f"clearing batch {day}",
+        )
+        orders_settle(batch_id=batch_id, actor=operator, now=settled, reason=f"batch {day} settled")
 
 
 def _cost_lines(context: DemoContext, operator) -> None:

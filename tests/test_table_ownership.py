@@ -1,8 +1,8 @@
 """Each table has one owning app: only that app's code writes it.
 
-The demo seeder drives every app through its services (grants, listings,
-orders, refunds, disputes, clearing, payouts, audits). Every INSERT, UPDATE
-and DELETE it sends is traced back to the first frame of our code outside
+The demo seeder writes every app's tables (through the services, or set-based as the
+services would: grants, listings, orders, refunds, clearing, payouts, audits). Every INSERT,
+UPDATE, DELETE and COPY it sends is traced back to the first frame of our code outside
 core (core's helpers write on behalf of their caller), and that frame's app
 must own the table. An app that needs another's rows changed calls the owning
 app's service, as settlements calls marketplace's orders_clear.
@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve()
 ROOT = HERE.parent.parent
 # Django's own user and token tables are written through accounts.
 OWNER_ALIASES = {"auth": "accounts", "authtoken": "accounts"}
-WRITE = re.compile(r'\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+WRITE = re.compile(r'\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|COPY)\s+"?(\w+)"?', re.IGNORECASE)
 
 
 def _owners() -> dict[str, str]:
@@ -70,9 +70,9 @@ def test_only_the_owning_app_writes_a_table():
 
     # when the whole exchange is seeded through the services
     with connection.execute_wrapper(check):
-        call_command("seed_demo", merchants=8, stdout=io.StringIO())
+        call_command("seed_demo", scale=0.01, quiet=True, stdout=io.StringIO())
     # then every write came from the app that owns its table
-    assert writes > 1000, "the seeder should have written through every app"
+    assert writes > 100, "the seeder should have written through every app"
     assert not trespasses, "\n".join(
         f"{app} writes {table} at {', '.join(sorted(where))}"
         for (app, table), where in sorted(trespasses.items())
