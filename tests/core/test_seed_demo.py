@@ -75,7 +75,8 @@ def test_every_figure_lands_where_the_scale_puts_it_and_the_audit_finds_nothing(
     paid = Order.objects.filter(paid_at__isnull=False)
     assert paid.aggregate(s=Sum("amount_fen") - Sum("refunded_fen"))["s"] == turnover
     # refunds and disputes happened; no order was accepted before it was paid and delivered
-    assert Refund.objects.exists() and Dispute.objects.exists()
+    assert Refund.objects.exists()
+    assert Dispute.objects.exists()
     for order in Order.objects.exclude(accepted_at=None):
         assert order.paid_at <= order.delivered_at <= order.accepted_at
     # every public-data order went through an authorized scenario of its grant
@@ -100,7 +101,8 @@ def test_every_figure_lands_where_the_scale_puts_it_and_the_audit_finds_nothing(
     run = audit_run_execute(run_id=run.pk, full_chain_verify=True)
     assert run.status == "finished" and run.total_problems == 0, run.counts
     problems, verified = chain_verify(full=True)
-    assert problems == [] and verified > 0
+    assert problems == []
+    assert verified > 0
     assert LedgerAccount.objects.aggregate(s=Sum("balance_fen"))["s"] == 0
     assert JournalEntry.objects.filter(purpose="clearing").exists()
 
@@ -147,7 +149,8 @@ def test_the_same_seed_gives_the_same_rows_and_another_seed_other_rows():
     first = _seeded_fingerprint(11)
     again = _seeded_fingerprint(11)
     other = _seeded_fingerprint(12)
-    assert first["orders"] and first["products"]
+    assert first["orders"]
+    assert first["products"]
     for table in first:
         assert first[table] == again[table], table
     assert first["merchants"] != other["merchants"]
