@@ -99,7 +99,8 @@ def test_every_figure_lands_where_the_scale_puts_it_and_the_audit_finds_nothing(
     assert AuditRun.objects.get(trigger=AuditTrigger.DEMO).total_problems == 0
     run = AuditRun.objects.create(trigger=AuditTrigger.OPERATOR, full_chain_verify=True)
     run = audit_run_execute(run_id=run.pk, full_chain_verify=True)
-    assert run.status == "finished" and run.total_problems == 0, run.counts
+    assert run.status == "finished"
+    assert run.total_problems == 0, run.counts
     problems, verified = chain_verify(full=True)
     assert problems == []
     assert verified > 0
