@@ -1,5 +1,6 @@
 """Partner exchanges, the harvest of their catalogs, and recognised registrations (登记互认)."""
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -33,7 +34,11 @@ class PartnerExchange(TimeStampedModel):
     trust_level = models.CharField(
         _("trust level"), max_length=16, choices=TrustLevel.choices, default=TrustLevel.STANDARD
     )
-    harvest_every_minutes = models.PositiveIntegerField(_("harvest every (minutes)"), default=60)
+    harvest_every_minutes = models.PositiveIntegerField(
+        _("harvest every (minutes)"),
+        default=60,
+        validators=[MinValueValidator(5), MaxValueValidator(60 * 24 * 31)],
+    )
     is_active = models.BooleanField(_("harvested"), default=True)
     last_good_run = models.ForeignKey(
         "interchange.HarvestRun",

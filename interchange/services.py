@@ -8,6 +8,7 @@ never deleted. Core-grade data is refused; important-grade (or unstated)
 data waits for an operator's review.
 """
 
+import datetime as dt
 import logging
 import time
 from dataclasses import dataclass, field
@@ -272,7 +273,10 @@ def partner_harvest(
     if actor is not None:
         require_operator(actor)
     partner = PartnerExchange.objects.select_related("last_good_run").get(pk=partner.pk)
-    since = None if full or partner.last_good_run is None else partner.last_good_run.started_at
+    since = None
+    if not full and partner.last_good_run is not None:
+        overlap = settings.EXCHANGE_HARVEST_LIMITS["since_overlap_seconds"]
+        since = partner.last_good_run.started_at - dt.timedelta(seconds=overlap)
     if not partner.changes_url:
         since = None  # without a change feed only a full read can tell what vanished
     run = HarvestRun.objects.create(partner=partner, full=since is None, changes_since=since)

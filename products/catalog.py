@@ -23,11 +23,12 @@ import re
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from interchange.models import RegistrationRecognition
 from products.choices import SERVICE_DELIVERY_MODES, DeliveryMode, Grade, ProductStatus
 from products.models import Board, Industry, Product, ProductEvent
 
@@ -380,6 +381,15 @@ def catalog_queryset() -> QuerySet[Product]:
             "board__name_en",
             "board__description",
         )
+        .prefetch_related(
+            Prefetch(
+                "registration_recognitions",
+                queryset=RegistrationRecognition.objects.filter(status="recognised")
+                .select_related("partner")
+                .order_by("id"),
+                to_attr="recognised_registrations",
+            )
+        )
         .order_by("id")
     )
 
@@ -457,6 +467,16 @@ def product_nodes(product: Product, base: str) -> tuple[dict, dict | None]:
         "dct:conformsTo": standard(*DCAT_AP_STANDARD),
         "dcat:distribution": [distribution],
     }
+    # 登记互认: the registrations at partner exchanges recognised here.
+    for recognition in getattr(product, "recognised_registrations", ()):
+        dataset["adms:identifier"] = [
+            *_as_list(dataset["adms:identifier"]),
+            {
+                "@type": "adms:Identifier",
+                "skos:notation": recognition.registration_number,
+                "adms:schemaAgency": recognition.partner.name,
+            },
+        ]
     if product.coverage_start or product.coverage_end:
         period = {"@type": "dct:PeriodOfTime"}
         if product.coverage_start:
@@ -486,6 +506,10 @@ def product_nodes(product: Product, base: str) -> tuple[dict, dict | None]:
             "dcat:landingPage": dataset["dcat:landingPage"],
         }
     return dataset, service
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
 
 
 def _keyword(tag: str) -> dict:

@@ -328,4 +328,7 @@ EXCHANGE_HARVEST_LIMITS = {
     "max_page_triples": int(os.environ.get("HARVEST_MAX_PAGE_TRIPLES", "500000")),
     "max_record_bytes": int(os.environ.get("HARVEST_MAX_RECORD_BYTES", str(256 * 1024))),
     "max_errors_kept": int(os.environ.get("HARVEST_MAX_ERRORS_KEPT", "500")),
+    # Incremental runs ask for changes since the last good run started, less
+    # this margin, so a partner whose clock runs behind ours loses nothing.
+    "since_overlap_seconds": int(os.environ.get("HARVEST_SINCE_OVERLAP_SECONDS", "600")),
 }

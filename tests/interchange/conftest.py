@@ -8,6 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.factories.interchange import PartnerFactory
+from tests.products.conftest import industry, make_draft  # noqa: F401 - shared fixtures
 
 CONTEXT = {
     "dcat": "http://www.w3.org/ns/dcat#",
@@ -113,3 +114,12 @@ def partner(partner_server, db):
         changes_url="",
         trust_level="trusted",
     )
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """Reasons are recorded in the active language; these tests read the English ones."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

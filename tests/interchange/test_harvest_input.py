@@ -171,3 +171,15 @@ def test_an_unreachable_partner_fails_the_run(partner, partner_server):
     run = _harvest(partner)
     assert run.status == "failed"
     assert "HTTP 503" in run.errors[-1]["reason"]
+
+
+def test_the_command_harvests_and_prints_the_counts(partner, partner_server):
+    import io
+
+    from django.core.management import call_command
+
+    partner_server.json("/catalog/", page([dataset(partner_server.base, "P-1")]))
+    out = io.StringIO()
+    call_command("harvest_partners", str(partner.pk), "--full", stdout=out)
+    assert "[1/1] Partner exchange" in out.getvalue()
+    assert "succeeded: 1 pages, new 1" in out.getvalue()

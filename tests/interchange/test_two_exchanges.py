@@ -214,6 +214,10 @@ def test_harvest_of_a_second_exchange(second_exchange, operator, api_client):
     )  # fmt: skip
     assert listed_here.status == "listed"
     assert RegistrationRecognition.objects.get(product=product).partner_record == archive
+    # our own catalog names the partner's registration beside ours
+    exported = buyer.get(f"/api/v1/catalog/datasets/{listed_here.registration_number}").json()
+    notations = {i["skos:notation"] for i in exported["@graph"][0]["adms:identifier"]}
+    assert notations == {listed_here.registration_number, numbers["archive"]}
     shown = buyer.get(f"/api/v1/market/products/{product.pk}/").json()
     assert shown["recognised_registrations"] == [
         {"partner": "伙伴数据交易所", "registration_number": numbers["archive"],
