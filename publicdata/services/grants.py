@@ -49,10 +49,10 @@ def _grant_conflict(existing: Grant) -> Conflict:
             "id": existing.pk,
             "industry": existing.industry,
             "department": existing.department,
-            "start": timezone.localtime(existing.valid_from).isoformat(),
-            "end": timezone.localtime(existing.valid_until).isoformat(),
+            "start": f"{timezone.localtime(existing.valid_from):%Y-%m-%d %H:%M}",
+            "end": f"{timezone.localtime(existing.valid_until):%Y-%m-%d %H:%M}",
             "grantee": existing.grantee,
-            "status": existing.status,
+            "status": existing.get_status_display(),
         },
         code="grant_in_force",
         extra={

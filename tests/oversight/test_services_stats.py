@@ -57,7 +57,7 @@ def test_merchant_and_product_figures(db):
     assert merchants["by_kind"]["service"] == 1
     assert merchants["by_kind"]["technical"] == 1
     yueyang = next(r for r in merchants["by_region"] if r["region"] == "430600")
-    assert yueyang == {"region": "430600", "name": "Yueyang", "count": 1}
+    assert yueyang == {"region": "430600", "name": "岳阳市", "count": 1}
     assert len(merchants["by_region"]) == 14
     # and only listed products count, with their volume per board
     assert doc["products"]["by_board"] == [{"board": "weather", "name": "Weather", "count": 2}]

@@ -102,7 +102,7 @@ def test_core_grade_submit_is_a_clear_400(merchant_a_api, owner_a, make_draft):
     product = make_draft(owner_a, grade="core")
     response = merchant_a_api.post(f"{URL}{product.pk}/submit/")
     assert response.status_code == 400
-    assert "core" in response.json()["grade"][0]
+    assert "核心数据" in response.json()["grade"][0]
 
 
 def test_illegal_move_is_a_409(operator_api, owner_a):

@@ -76,7 +76,7 @@ def test_core_grade_data_can_never_be_submitted(owner_a, make_draft):
     # then the grade is named and nothing changed
     assert err.value.field == "grade"
     assert err.value.code == "core_data"
-    assert "core" in err.value.message
+    assert "核心数据" in err.value.message
     assert Product.objects.get(pk=product.pk).status == ProductStatus.DRAFT
     assert not ProductReview.objects.filter(product=product).exists()
 

@@ -36,7 +36,7 @@ def test_only_the_grantee_may_use_the_grant(grant, scenario, merchant_b):
     # when / then
     problems = product_listing_problems(product)
     assert fields_of(problems) == ["grant"]
-    assert "grantee" in problems[0][1]
+    assert "被授权方" in problems[0][1]
 
 
 def test_product_industry_must_be_the_grants(grant, scenario):
@@ -87,7 +87,7 @@ def test_scenario_of_another_grant_is_refused(grant, scenario, merchant_a):
     product = make_public_product(grant, scenario, foreign)
     problems = product_listing_problems(product)
     assert fields_of(problems) == ["scenarios"]
-    assert "another grant" in problems[0][1]
+    assert "另一项授权" in problems[0][1]
 
 
 def test_scenario_authorization_window_must_cover_now(grant, scenario):
@@ -118,7 +118,7 @@ def test_plan_above_fee_ceiling_blocks_listing(public_product, grant):
     # then only the first is named
     problems = product_listing_problems(public_product)
     assert fields_of(problems) == ["price_fen"]
-    assert "fee ceiling" in problems[0][1]
+    assert "收费上限" in problems[0][1]
 
 
 def test_plan_off_sale_does_not_block_listing(public_product, grant):

@@ -93,7 +93,8 @@ class TestGrantCreate:
         assert exc.value.code == "grant_in_force"
         assert exc.value.extra["conflicting_grant"]["id"] == first.pk
         assert exc.value.extra["conflicting_grant"]["grantee"] == merchant_a.pk
-        assert f"grant {first.pk}" in exc.value.message
+        assert f"授权 {first.pk}" in exc.value.message
+        assert "待审核" in exc.value.message
         assert Grant.objects.count() == 1
 
     def test_windows_that_only_touch_do_not_overlap(self, department, weather, merchant_a):

@@ -79,7 +79,7 @@ def test_each_scenario_is_assessed_once(proposed):
     with pytest.raises(Conflict) as exc:
         assess(proposed, verdict="pass")
     assert exc.value.code == "already_assessed"
-    assert "new scenario" in exc.value.message
+    assert "新场景" in exc.value.message
     assert ScenarioAssessment.objects.get(scenario=proposed).verdict == "fail"
 
 
