@@ -9,6 +9,7 @@ from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.errors import body_from_api_exception, error_body
 from core.exceptions import BusinessRuleViolation, Conflict, InvalidTransition
 from core.input import max_text_length
 from core.money import MoneyError, fen_to_yuan, yuan_to_fen
@@ -209,25 +210,31 @@ class OptionalReasonInputSerializer(serializers.Serializer):
 
 
 def exception_handler(exc, context):
-    """Map domain errors to 4xx answers that name the field and the reason."""
+    """Map domain errors to 4xx answers that name the field and the reason, in one shape.
+
+    The shape is core/errors.py's; docs/api.md ("Errors") describes it.
+    """
     if isinstance(exc, InvalidTransition):
-        return Response(
-            {
-                "detail": exc.detail,
-                "code": "invalid_transition",
-                "current_status": exc.current,
-                "requested_status": exc.target,
-            },
-            status=status.HTTP_409_CONFLICT,
+        body = error_body(
+            status.HTTP_409_CONFLICT,
+            detail=exc.detail,
+            error_code="invalid_transition",
+            extra={"current_status": exc.current, "requested_status": exc.target},
         )
+        return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, Conflict):
-        return Response(
-            {"detail": exc.message, "code": exc.code, **exc.extra}, status=status.HTTP_409_CONFLICT
+        body = error_body(
+            status.HTTP_409_CONFLICT, detail=exc.message, error_code=exc.code, extra=exc.extra
         )
+        return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, BusinessRuleViolation):
-        return Response(
-            {exc.field: [exc.message], "code": exc.code}, status=status.HTTP_400_BAD_REQUEST
+        body = error_body(
+            status.HTTP_400_BAD_REQUEST,
+            error_code=exc.code,
+            field_errors={exc.field: [exc.message]},
+            field_codes={exc.field: [exc.code]},
         )
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             data = {field: [str(m) for m in msgs] for field, msgs in exc.message_dict.items()}
@@ -237,10 +244,15 @@ def exception_handler(exc, context):
     if isinstance(exc, IntegrityError):
         # A unique or check constraint caught a race the service's checks
         # could not see; the request changed nothing, so it is a conflict.
-        return Response(
-            {"detail": "The request conflicts with existing data.", "code": "integrity_error"},
-            status=status.HTTP_409_CONFLICT,
+        body = error_body(
+            status.HTTP_409_CONFLICT,
+            detail=str(_("The request conflicts with existing data.")),
+            error_code="integrity_error",
         )
+        return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.APIException):
+        response.data = body_from_api_exception(exc, response.status_code)
+    return response

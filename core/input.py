@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
+from core.errors import error_body
 from core.exceptions import BusinessRuleViolation
 
 #: Deeper than any body the exchange takes (its deepest is three levels), far
@@ -141,7 +142,13 @@ class RefuseNulMiddleware:
     def __call__(self, request):
         field = self._field_with_nul(request)
         if field is not None:
-            return JsonResponse({field: [str(NUL_REFUSED)], "code": "null_characters"}, status=400)
+            body = error_body(
+                400,
+                error_code="null_characters",
+                field_errors={field: [str(NUL_REFUSED)]},
+                field_codes={field: ["null_characters"]},
+            )
+            return JsonResponse(body, status=400)
         return self.get_response(request)
 
     @staticmethod

@@ -176,25 +176,12 @@ class QualityContentNegotiation(DefaultContentNegotiation):
         return best, best.media_type
 
 
-class CatalogErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
 # The media types every catalog endpoint answers, for the schema.
 def _answers(description: str) -> dict:
     return {
         (200, "application/ld+json"): OpenApiResponse(OpenApiTypes.OBJECT, description=description),
         (200, "text/turtle"): OpenApiResponse(OpenApiTypes.STR, description="The same as Turtle."),
         (200, "text/html"): OpenApiResponse(OpenApiTypes.STR, description="A page for people."),
-        (400, "application/ld+json"): OpenApiResponse(
-            OpenApiTypes.OBJECT, description="A parameter is invalid; the answer names it."
-        ),
-        (404, "application/ld+json"): OpenApiResponse(
-            CatalogErrorSerializer, description="Nothing listed stands behind this IRI."
-        ),
-        (406, "application/ld+json"): OpenApiResponse(
-            CatalogErrorSerializer, description="None of the accepted media types is offered."
-        ),
     }
 
 

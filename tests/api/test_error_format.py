@@ -1,0 +1,123 @@
+"""Every error the API answers has one shape, and the schema declares each operation's errors."""
+
+import jsonschema
+import pytest
+from django.urls import reverse
+from drf_spectacular.generators import SchemaGenerator
+from rest_framework.permissions import AllowAny
+from rest_framework.test import APIClient
+
+from core.schema import ERROR_SCHEMA
+from tests.factories.marketplace import pay, person_of, place
+from tests.factories.publicdata import DepartmentFactory
+from tests.marketplace.conftest import buyer, plan, product, seller  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+WRITE_METHODS = {"post", "put", "patch", "delete"}
+
+
+def assert_error_shape(response, status: int) -> dict:
+    assert response.status_code == status, response.content
+    body = response.json()
+    jsonschema.validate(body, ERROR_SCHEMA)
+    return body
+
+
+def test_field_errors_name_each_field_with_its_code(operator_api):
+    # when a department is registered with no name and a level that is not a choice
+    response = operator_api.post(
+        reverse("department-list"), {"code": "HN-X", "level": "galaxy"}, format="json"
+    )
+    # then one 400 lists each refused field with a code, and keeps the older per-field keys
+    body = assert_error_shape(response, 400)
+    by_field = {e["field"]: e["code"] for e in body["errors"]}
+    assert by_field == {"name": "required", "level": "invalid_choice"}
+    assert body["error_code"] == "invalid"
+    assert body["name"]
+    assert body["level"]
+
+
+def test_a_refused_field_called_code_does_not_collide_with_the_error_code(operator_api):
+    # given a department code in use
+    DepartmentFactory(code="HN-GA")
+    # when another department takes it
+    response = operator_api.post(
+        reverse("department-list"),
+        {"code": "HN-GA", "name": "Again", "level": "province"},
+        format="json",
+    )
+    # then the field's messages and the error's code are both there, under different keys
+    body = assert_error_shape(response, 400)
+    assert body["error_code"] == "unique"
+    assert body["errors"] == [{"field": "code", "code": "unique", "message": body["code"][0]}]
+    assert isinstance(body["code"], list)
+
+
+def test_not_signed_in_not_allowed_and_missing_have_the_same_shape(merchant_a_api):
+    assert assert_error_shape(APIClient().get(reverse("order-list")), 401)["error_code"] == (
+        "not_authenticated"
+    )
+    forbidden = merchant_a_api.post(
+        reverse("department-list"), {"code": "X", "name": "X", "level": "city"}, format="json"
+    )
+    assert assert_error_shape(forbidden, 403)["error_code"] == "permission_denied"
+    missing = merchant_a_api.get(reverse("order-detail", args=[987654]))
+    assert assert_error_shape(missing, 404)["error_code"] == "not_found"
+
+
+def test_a_conflict_keeps_its_context_and_its_older_code_key(api_client, buyer, plan):  # noqa: F811
+    order = pay(place(buyer, plan))
+    buyer_api = api_client(person_of(buyer))
+    body = assert_error_shape(buyer_api.post(reverse("order-cancel", args=[order.pk]), {}), 409)
+    assert body["error_code"] == body["code"] == "invalid_transition"
+    assert body["current_status"] == "paid"
+    assert body["errors"] == []
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def _views_needing_a_role() -> set[tuple[str, str]]:
+    generator = SchemaGenerator()
+    generator._initialise_endpoints()
+    needing = set()
+    for path, _regex, method, callback in generator.endpoints:
+        view = generator.create_view(callback, method)
+        permissions = view.get_permissions()
+        if permissions and not all(isinstance(p, AllowAny) for p in permissions):
+            needing.add((path, method.lower()))
+    return needing
+
+
+def test_every_operation_declares_its_errors_with_examples(schema):
+    needing_a_role = _views_needing_a_role()
+    assert len(needing_a_role) > 100
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            expected = set()
+            if method in WRITE_METHODS - {"delete"}:
+                expected.add("400")
+            if method in WRITE_METHODS:
+                expected.add("409")
+            if "{" in path:
+                expected.add("404")
+            if (path, method) in needing_a_role:
+                expected |= {"401", "403"}
+            missing = expected - set(responses)
+            assert not missing, f"{method.upper()} {path} declares no {sorted(missing)}"
+            for code in expected:
+                content = responses[code].get("content", {})
+                media = content.get("application/json") or next(iter(content.values()))
+                assert media.get("examples") or media.get("example"), f"{method} {path} {code}"
+
+
+def test_a_bad_request_names_the_operation_s_fields(schema):
+    bad = schema["paths"]["/api/v1/departments/"]["post"]["responses"]["400"]
+    assert {"code", "name", "level"} <= set(
+        bad["content"]["application/json"]["schema"]["allOf"][1]["properties"]
+    )
+    assert "code" in bad["description"]
