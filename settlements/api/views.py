@@ -197,7 +197,8 @@ class PayoutViewSet(
         parameters=[PayoutExportQuerySerializer],
         responses={(200, "text/csv"): OpenApiTypes.STR},
     )
-    @action(detail=False, methods=["get"])
+    # The file is CSV whatever Accept says, so Accept: text/csv must not be a 406.
+    @action(detail=False, methods=["get"], renderer_classes=[JSONRenderer, CSVRenderer])
     def export(self, request):
         """The bank payout file (CSV) of one batch."""
         self.check_operator(request)

@@ -239,6 +239,16 @@ def test_operator_downloads_the_bank_file(operator_api, merchant_a_api, confirme
     assert operator_api.get(url, {"batch": 987654}).status_code == 404
 
 
+def test_the_bank_file_answers_the_media_type_its_schema_declares(operator_api, confirmed_payout):
+    # when an integrator asks for the media type the schema lists
+    response = operator_api.get(
+        reverse("payout-export"), {"batch": confirmed_payout.batch_id}, HTTP_ACCEPT="text/csv"
+    )
+    # then it gets the file, not a 406
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+
+
 # --- statements -------------------------------------------------------------------------
 
 
