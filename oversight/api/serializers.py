@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from oversight.models import AuditFinding, AuditFindingEvent, AuditRun, ChainSeal
@@ -111,6 +112,8 @@ class ChainSealSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# /stats/ is a list route answering one object; without this the schema says array.
+@extend_schema_serializer(many=False)
 class StatsSerializer(serializers.Serializer):
     computed_at = serializers.DateTimeField()
     duration_ms = serializers.IntegerField()

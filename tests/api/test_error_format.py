@@ -121,3 +121,9 @@ def test_a_bad_request_names_the_operation_s_fields(schema):
         bad["content"]["application/json"]["schema"]["allOf"][1]["properties"]
     )
     assert "code" in bad["description"]
+
+
+def test_stats_is_declared_as_the_object_it_answers(schema, operator_api):
+    declared = schema["paths"]["/api/v1/stats/"]["get"]["responses"]["200"]
+    assert declared["content"]["application/json"]["schema"].get("type") != "array"
+    assert isinstance(operator_api.get("/api/v1/stats/").json(), dict)
