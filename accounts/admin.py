@@ -1,11 +1,23 @@
+from pathlib import Path
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import FileResponse, Http404
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
-from accounts.choices import KIND_FIELDS
-from accounts.models import Merchant, MerchantEvent, User
+from accounts.choices import KIND_FIELDS, MerchantKind
+from accounts.models import (
+    Merchant,
+    MerchantApplication,
+    MerchantApplicationEvent,
+    MerchantEvent,
+    User,
+)
+from accounts.services import joining
 from core.admin import (
     EventInline,
     ReasonActionForm,
@@ -159,3 +171,138 @@ class PersonAdmin(ScopedAdmin, DjangoUserAdmin):
         "groups",
         "user_permissions",
     )
+
+
+class MerchantApplicationEventInline(EventInline):
+    model = MerchantApplicationEvent
+
+
+@admin.register(MerchantApplication)
+class MerchantApplicationAdmin(ScopedAdmin):
+    """The joining review queue (入驻审核): operators approve or reject with a reason."""
+
+    action_form = ReasonActionForm
+    list_display = (
+        "merchant",
+        "credit_code",
+        "region",
+        "owner_username",
+        "status",
+        "revision",
+        "created_at",
+    )
+    list_filter = ("status", "merchant__region")
+    search_fields = ("merchant__legal_name", "merchant__credit_code", "owner_username")
+    list_select_related = ("merchant",)
+    fields = (
+        "merchant",
+        "credit_code",
+        "kinds",
+        "region",
+        "contact",
+        "bank_account",
+        "owner_username",
+        "owner_email",
+        "licence",
+        "status",
+        "revision",
+        "rejection_reason",
+        "owner_notice",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+    inlines = [MerchantApplicationEventInline]
+    actions = ["approve", "reject"]
+    operator_can_add = False
+    operator_can_change = False
+
+    def get_actions(self, request):
+        return super().get_actions(request) if is_operator(request.user) else {}
+
+    @admin.display(description=_("unified social credit code"))
+    def credit_code(self, obj):
+        return obj.merchant.credit_code
+
+    @admin.display(description=_("region"))
+    def region(self, obj):
+        return obj.merchant.get_region_display()
+
+    @admin.display(description=_("kinds"))
+    def kinds(self, obj):
+        labels = dict(MerchantKind.choices)
+        return "、".join(str(labels[kind]) for kind in obj.merchant.kinds)
+
+    @admin.display(description=_("contact"))
+    def contact(self, obj):
+        m = obj.merchant
+        parts = (m.contact_name, m.contact_phone, m.contact_email)
+        return " / ".join(part for part in parts if part)
+
+    @admin.display(description=_("bank account"))
+    def bank_account(self, obj):
+        m = obj.merchant
+        return " / ".join(
+            part for part in (m.bank_name, m.bank_account_name, m.bank_account_number) if part
+        )
+
+    @admin.display(description=_("business licence scan"))
+    def licence(self, obj):
+        if not obj.licence_scan:
+            return "-"
+        url = reverse("admin:accounts_merchantapplication_licence", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Open the scan"))
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.licence_view)
+        return [
+            path("<int:pk>/licence/", view, name="accounts_merchantapplication_licence"),
+            *super().get_urls(),
+        ]
+
+    def licence_view(self, request, pk):
+        """The scan, read through the storage API; only for those who may see the application."""
+        application = self.get_queryset(request).filter(pk=pk).first()
+        if application is None or not application.licence_scan:
+            raise Http404
+        name = application.licence_scan.name
+        return FileResponse(
+            application.licence_scan.storage.open(name, "rb"),
+            filename=f"licence-{application.merchant.credit_code}{Path(name).suffix}",
+        )
+
+    def _decide(self, request, queryset, service, *, reason_required: bool):
+        reason = action_reason(self, request, required=reason_required)
+        if reason is None:
+            return
+        build_link = request.build_absolute_uri
+        decided = []
+
+        def decide(application):
+            decided.append(
+                service(
+                    actor=request.user,
+                    application=application,
+                    reason=reason,
+                    build_link=build_link,
+                )
+            )
+
+        apply_to_selected(
+            self, request, queryset, decide, done_message=_("%(count)d application(s) decided.")
+        )
+        for application in decided:
+            if application.owner_notice and service is joining.merchant_application_approve:
+                self.message_user(
+                    request,
+                    _("Sent to %(email)s: %(notice)s")
+                    % {"email": application.owner_email, "notice": application.owner_notice},
+                )
+
+    @admin.action(description=_("Approve the selected applications (creates the owner's account)"))
+    def approve(self, request, queryset):
+        self._decide(request, queryset, joining.merchant_application_approve, reason_required=False)
+
+    @admin.action(description=_("Reject the selected applications (give the reason)"))
+    def reject(self, request, queryset):
+        self._decide(request, queryset, joining.merchant_application_reject, reason_required=True)

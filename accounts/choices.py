@@ -57,3 +57,19 @@ class Region(models.TextChoices):
 class MerchantRole(models.TextChoices):
     OWNER = "owner", _("Owner")
     STAFF = "staff", _("Staff")
+
+
+class ApplicationStatus(models.TextChoices):
+    """Where a company's application to join the exchange (入驻申请) stands."""
+
+    SUBMITTED = "submitted", _("Awaiting review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected, awaiting correction")
+
+
+APPLICATION_TRANSITIONS: dict[str, set[str]] = {
+    ApplicationStatus.SUBMITTED: {ApplicationStatus.APPROVED, ApplicationStatus.REJECTED},
+    # A rejected company corrects its application and sends it again.
+    ApplicationStatus.REJECTED: {ApplicationStatus.SUBMITTED},
+    ApplicationStatus.APPROVED: set(),
+}

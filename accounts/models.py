@@ -4,7 +4,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.choices import KIND_FIELDS, MerchantRole, MerchantStatus, Region
+from accounts.choices import (
+    KIND_FIELDS,
+    ApplicationStatus,
+    MerchantRole,
+    MerchantStatus,
+    Region,
+)
 from accounts.credit_code import CreditCodeError, validate_credit_code
 from core.models import StatusEvent, TimeStampedModel
 
@@ -126,3 +132,72 @@ class MerchantEvent(StatusEvent):
     class Meta(StatusEvent.Meta):
         verbose_name = _("merchant status change")
         verbose_name_plural = _("merchant status changes")
+
+
+class MerchantApplication(TimeStampedModel):
+    """A company's application to join the exchange (入驻申请), made on the public page.
+
+    The merchant it creates stays 'applied' until an operator approves the
+    application; approval also creates the owner's account. A rejected
+    application may be corrected and sent again (revision counts the sendings).
+    """
+
+    merchant = models.OneToOneField(
+        Merchant,
+        verbose_name=_("merchant"),
+        on_delete=models.PROTECT,
+        related_name="application",
+    )
+    owner_username = models.CharField(
+        _("owner's username"),
+        max_length=150,
+        help_text=_("The name the owner will sign in with once the application is approved."),
+    )
+    owner_email = models.EmailField(
+        _("owner's e-mail"),
+        help_text=_("Where the decision and the link to set a password are sent."),
+    )
+    licence_scan = models.FileField(
+        _("business licence scan"), upload_to="merchant-licences/%Y/%m/", max_length=300
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ApplicationStatus.choices,
+        default=ApplicationStatus.SUBMITTED,
+        db_index=True,
+    )
+    rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+    revision = models.PositiveIntegerField(_("times sent"), default=1)
+    owner_notice = models.TextField(
+        _("notice sent to the owner"),
+        blank=True,
+        help_text=_("The approval e-mail as sent, with its one-time link left out."),
+    )
+
+    merchant_scope = ("merchant",)
+
+    class Meta:
+        verbose_name = _("joining application")
+        verbose_name_plural = _("joining applications")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return str(self.merchant)
+
+
+class MerchantApplicationEvent(StatusEvent):
+    """A joining application's status change. Insert-only."""
+
+    subject = models.ForeignKey(
+        MerchantApplication,
+        verbose_name=_("joining application"),
+        on_delete=models.PROTECT,
+        related_name="events",
+    )
+
+    merchant_scope = ("subject__merchant",)
+
+    class Meta(StatusEvent.Meta):
+        verbose_name = _("application status change")
+        verbose_name_plural = _("application status changes")

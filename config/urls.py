@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -21,6 +22,18 @@ API_APPS = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("join/", include("accounts.urls")),
+    # The one-time link of an approval e-mail: the new owner sets a password here.
+    path(
+        "password/set/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/set/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/auth/token/", TokenObtainView.as_view(), name="api-token"),
     *[path("api/v1/", include(f"{app}.api.urls")) for app in API_APPS],

@@ -118,6 +118,15 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"
 
+# Joining the exchange (accounts.services.joining): the licence scan's size limit,
+# how often one address may send the public form, and the mail that tells the
+# owner how to sign in (the console locally; set EMAIL_BACKEND/EMAIL_HOST in production).
+MERCHANT_LICENCE_MAX_BYTES = int(os.environ.get("MERCHANT_LICENCE_MAX_BYTES", 5 * 1024 * 1024))
+JOIN_THROTTLE_RATE = os.environ.get("JOIN_THROTTLE_RATE", "10/hour")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "join@exchange.example")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",

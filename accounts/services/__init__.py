@@ -177,7 +177,7 @@ def merchant_exit(*, actor: User, merchant: Merchant, reason: str) -> Merchant:
 def person_create(
     *,
     username: str,
-    password: str,
+    password: str | None = None,
     merchant: Merchant | None = None,
     role: str = "",
     is_operator: bool = False,
@@ -186,6 +186,9 @@ def person_create(
     last_name: str = "",
 ) -> User:
     """Create a person: an operator, or one of a merchant's owner or staff.
+
+    With no password the person gets an unusable one and sets their own
+    through a one-time link (see accounts.services.joining).
 
     Both kinds may sign in to the admin (is_staff); what they see there is
     decided by core.scoping, not by Django's per-model permissions.
@@ -208,7 +211,10 @@ def person_create(
         merchant=merchant,
         merchant_role=role if merchant is not None else "",
     )
-    user.set_password(password)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
     try:
         user.full_clean(exclude=["password"])
     except ValidationError as exc:
