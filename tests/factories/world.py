@@ -10,7 +10,13 @@ from collections.abc import Callable
 
 from django.db.models import Model
 
-from accounts.models import Merchant, MerchantEvent, User
+from accounts.models import (
+    Merchant,
+    MerchantApplication,
+    MerchantApplicationEvent,
+    MerchantEvent,
+    User,
+)
 from tests.factories.accounts import PersonFactory
 
 Builder = Callable[[Merchant, Merchant], Model]
@@ -38,6 +44,23 @@ def _person(owner: Merchant, counterparty: Merchant) -> Model:
 @builds(MerchantEvent)
 def _merchant_event(owner: Merchant, counterparty: Merchant) -> Model:
     return MerchantEvent.objects.create(subject=owner, from_status="applied", to_status="active")
+
+
+@builds(MerchantApplication)
+def _application(owner: Merchant, counterparty: Merchant) -> Model:
+    return MerchantApplication.objects.get_or_create(
+        merchant=owner,
+        defaults={
+            "owner_username": f"applicant{owner.pk}",
+            "owner_email": f"applicant{owner.pk}@merchant.example",
+            "licence_scan": "merchant-licences/scan.png",
+        },
+    )[0]
+
+
+@builds(MerchantApplicationEvent)
+def _application_event(owner: Merchant, counterparty: Merchant) -> Model:
+    return _application(owner, counterparty).events.create(to_status="submitted")
 
 
 def load_all_builders() -> None:
