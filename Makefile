@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup run test bench lint format migrations-check deploy-check clean messages
+.PHONY: setup run test coverage bench lint format typecheck hooks migrations-check deploy-check clean messages
 
 $(STAMP): requirements.lock pyproject.toml
 	@echo "==> creating the virtual environment in $(VENV) from requirements.lock"
@@ -30,12 +30,24 @@ run: setup
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The test suite with branch coverage (pyproject.toml [tool.coverage]); CI runs this.
+coverage: setup
+	$(BIN)/pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
+
 bench: setup
 	$(BIN)/python bench/run.py $(if $(QUICK),--quick,)
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# mypy with the Django and DRF plugins; configured in pyproject.toml, cache in .mypy_cache.
+typecheck: setup
+	$(BIN)/mypy .
+
+# Install the git hooks of .pre-commit-config.yaml (ruff, django-upgrade, whitespace).
+hooks: setup
+	$(BIN)/pre-commit install
 
 format: setup
 	$(BIN)/ruff check --fix .

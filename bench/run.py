@@ -178,9 +178,10 @@ def copy_orders(*, day, count, first_number, merchants, departments, products, p
     from core.filters import local_day_start
     from marketplace.models import Order
 
-    fixed = {}
+    fixed: dict[str, object] = {}
     for field in Order._meta.concrete_fields:
-        if field.primary_key:
+        # A concrete field always has a column; the None is for private fields.
+        if field.primary_key or field.column is None:
             continue
         # Columns added later by the trading side get their model default.
         fixed[field.column] = field.get_default()

@@ -87,13 +87,21 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if field is not None and hasattr(db_field.related_model, "merchant_scope"):
+        if (
+            field is not None
+            and field.queryset is not None
+            and hasattr(db_field.related_model, "merchant_scope")
+        ):
             field.queryset = scope_to_merchant(field.queryset, request.user)
         return field
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
-        if field is not None and hasattr(db_field.related_model, "merchant_scope"):
+        if (
+            field is not None
+            and field.queryset is not None
+            and hasattr(db_field.related_model, "merchant_scope")
+        ):
             field.queryset = scope_to_merchant(field.queryset, request.user)
         return field
 

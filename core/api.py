@@ -1,5 +1,7 @@
 """Shared API pieces: the scoped viewset base, yuan fields and error mapping."""
 
+from typing import TYPE_CHECKING, Any, cast
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
@@ -16,12 +18,29 @@ from core.money import MoneyError, fen_to_yuan, yuan_to_fen
 from core.permissions import IsOperator
 from core.scoping import scope_to_merchant
 
+if TYPE_CHECKING:
+    # The mixins below are only ever mixed into DRF viewsets; telling mypy so
+    # lets it check their use of request, get_object and the rest.
+    from accounts.models import User
 
-class ScopedViewSetMixin:
+    _ViewSetBase = viewsets.GenericViewSet
+else:
+    _ViewSetBase = object
+
+
+class ScopedViewSetMixin(_ViewSetBase):
     """Every list and detail goes through `scope_to_merchant`: one scoping rule for all."""
 
     def get_queryset(self):
         return scope_to_merchant(super().get_queryset(), self.request.user)
+
+    def request_actor(self) -> "User":
+        """The signed-in user, typed as the services take their `actor`.
+
+        HasExchangeRole is every viewset's default permission, so an anonymous
+        request is refused before any handler asks for its actor.
+        """
+        return cast("User", self.request.user)
 
     def check_operator(self, request) -> None:
         """Refuse (403) an operator action to anyone but an exchange operator."""
@@ -41,11 +60,15 @@ class ScopedViewSetMixin:
         return service(actor=request.user, **{target: record}, **data.validated_data)
 
 
-class _ServiceWriteBase:
+class _ServiceWriteBase(_ViewSetBase):
     """What the service-backed create and update share: the answer's serializer."""
 
+    if TYPE_CHECKING:
+        # ScopedViewSetMixin provides it in every viewset these mixins join.
+        def check_operator(self, request) -> None: ...
+
     #: Serializer class the answer is written with.
-    service_output = None
+    service_output: Any = None
 
     def service_result(self, obj):
         """The object the answer shows; override to read it afresh (prefetches, say)."""
@@ -69,10 +92,10 @@ class ServiceCreateMixin(_ServiceWriteBase):
     attributes when the class is made, so it cannot drift from the code.
     """
 
-    create_input = None
-    create_service = None
+    create_input: Any = None
+    create_service: Any = None
     create_operators_only = True
-    create_description = None
+    create_description: Any = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -105,12 +128,12 @@ class ServiceUpdateMixin(_ServiceWriteBase):
     OpenAPI entry is derived from the attributes, as for ServiceCreateMixin.
     """
 
-    update_input = None
-    update_service = None
+    update_input: Any = None
+    update_service: Any = None
     #: Keyword under which the object goes to the update service ("department").
-    update_target = None
+    update_target: Any = None
     update_operators_only = True
-    update_description = None
+    update_description: Any = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -15,6 +15,7 @@ import json
 import random
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -94,6 +95,14 @@ class Progress:
         self.stream.flush()
 
 
+def _local_today() -> dt.date:
+    # Imported late: the seeding context is built before Django's settings
+    # matter to anything else in this module.
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
 @dataclass
 class DemoContext:
     """What the seeders share: scale, random source, the day the history ends, ids made."""
@@ -101,19 +110,13 @@ class DemoContext:
     rng: random.Random
     scale: float = 1.0
     seed: int = 2024
-    today: dt.date | None = None
+    today: dt.date = field(default_factory=lambda: _local_today())
     trading: str = "history"  # "history", "day" (benchmark day) or "none"
-    write: callable = print
+    write: Callable[[str], object] = print
     quiet: bool = False
     made: dict = field(default_factory=dict)
     _next_ids: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
-
-    def __post_init__(self):
-        if self.today is None:
-            from django.utils import timezone
-
-            self.today = timezone.localdate()
 
     # --- randomness and time -------------------------------------------------------------
 
@@ -265,7 +268,7 @@ class Table:
         self.fields = [f for f in model._meta.concrete_fields]
         self.columns = [f.column for f in self.fields]
         self._names = [f.attname for f in self.fields]
-        self._defaults = {}
+        self._defaults: dict[str, Callable[[], object]] = {}
         for f in self.fields:
             if f.has_default():
                 default = f.default

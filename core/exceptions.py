@@ -1,3 +1,4 @@
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
@@ -21,7 +22,9 @@ class BusinessRuleViolation(Exception):
     `field` names the input at fault, so the API can say which field and why.
     """
 
-    def __init__(self, message: str, *, field: str = "non_field_errors", code: str = "invalid"):
+    def __init__(
+        self, message: str | Promise, *, field: str = "non_field_errors", code: str = "invalid"
+    ):
         self.message = str(message)
         self.field = field
         self.code = code

@@ -56,7 +56,9 @@ def yuan_to_fen(value: str | Decimal | int) -> Fen:
             raise MoneyError(f"'{value}' is not a finite amount")
         if value and value.adjusted() >= _MAX_YUAN_DIGITS:
             raise MoneyError("amount is too large")
-        if value.as_tuple().exponent < -2 and value != value.quantize(Decimal("0.01")):
+        exponent = value.as_tuple().exponent
+        # A finite Decimal has an int exponent; the letters are for NaN and infinity.
+        if isinstance(exponent, int) and exponent < -2 and value != value.quantize(Decimal("0.01")):
             raise MoneyError("amounts have at most two decimal places (whole fen)")
         fen = int(value * FEN_PER_YUAN)
     else:

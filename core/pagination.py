@@ -1,4 +1,5 @@
 from base64 import b64decode, b64encode
+from typing import Any
 from urllib import parse
 
 from django.core.exceptions import FieldDoesNotExist
@@ -27,7 +28,10 @@ class StableCursorPagination(CursorPagination):
     ordering = ("-created_at", "-id")
     page_size_query_param = "page_size"
     max_page_size = 500
-    invalid_cursor_message = _("Invalid cursor: use the next or previous link of a page as given.")
+    # A lazy message, so the refusal is in the language of the request.
+    invalid_cursor_message: Any = _(
+        "Invalid cursor: use the next or previous link of a page as given."
+    )
     mismatched_cursor_message = _(
         "This cursor was made for another ordering; start again from the first page."
     )
@@ -63,7 +67,8 @@ class StableCursorPagination(CursorPagination):
     def _replace_query_param(self, encoded):
         from rest_framework.utils.urls import replace_query_param
 
-        return replace_query_param(self.base_url, self.cursor_query_param, encoded)
+        # base_url is set in paginate_queryset before any link is built.
+        return replace_query_param(self.base_url or "", self.cursor_query_param, encoded)
 
     def decode_cursor(self, request):
         encoded = request.query_params.get(self.cursor_query_param)
@@ -83,7 +88,9 @@ class StableCursorPagination(CursorPagination):
             self._refuse(self.mismatched_cursor_message)
         if position is not None:
             self._check_position(position)
-        return Cursor(offset=offset, reverse=reverse == "1", position=position)
+        # DRF's own cursors carry the position as the text from the URL, as here;
+        # the stub's int is narrower than what CursorPagination does with it.
+        return Cursor(offset=offset, reverse=reverse == "1", position=position)  # type: ignore[arg-type]
 
     def _check_position(self, position: str) -> None:
         if "\x00" in position:

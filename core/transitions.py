@@ -5,7 +5,7 @@ A transition service locks its row(s) with `lock_in_pk_order`, then calls
 changed fields and appends an event row.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any, TypeVar
 
 from django.db import models
@@ -23,12 +23,14 @@ M = TypeVar("M", bound=models.Model)
 def lock_in_pk_order(model: type[M], pks: Iterable[int]) -> list[M]:
     """Lock rows in primary-key order, so two services never deadlock."""
     return list(
-        model.objects.select_for_update(no_key=True).filter(pk__in=list(pks)).order_by("pk")
+        model._default_manager.select_for_update(no_key=True)
+        .filter(pk__in=list(pks))
+        .order_by("pk")
     )
 
 
 def lock_one(model: type[M], pk: int) -> M:
-    return model.objects.select_for_update(no_key=True).get(pk=pk)
+    return model._default_manager.select_for_update(no_key=True).get(pk=pk)
 
 
 def transition_check(
@@ -36,7 +38,7 @@ def transition_check(
     *,
     current: str,
     to: str,
-    transitions: Mapping[str, set[str] | frozenset[str]],
+    transitions: Mapping[str, Collection[str]],
 ) -> None:
     """Raise InvalidTransition unless `transitions` allows current -> to.
 
@@ -55,7 +57,7 @@ def transition(
     *,
     to: str,
     actor: Any,
-    transitions: Mapping[str, set[str] | frozenset[str]],
+    transitions: Mapping[str, Collection[str]],
     reason: str = "",
     changes: Mapping[str, Any] | None = None,
     status_field: str = "status",

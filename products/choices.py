@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
@@ -132,14 +133,14 @@ class Verdict(models.TextChoices):
 
 # The reviewer ticks every item before approving; a rejection may leave items
 # unticked, and the comments say what to fix.
-COMPLIANCE_CHECKLIST: dict[str, str] = {
+COMPLIANCE_CHECKLIST: dict[str, str | Promise] = {
     "source_lawful": _("The data source is lawful and documented"),
     "personal_information": _("No personal information without consent or anonymisation"),
     "grade_confirmed": _("The classification grade is confirmed"),
     "usage_restrictions": _("Usage restrictions are stated and lawful"),
     "public_data_rules": _("Public data: grant, raw data stays in its domain (or not public)"),
 }
-QUALITY_CHECKLIST: dict[str, str] = {
+QUALITY_CHECKLIST: dict[str, str | Promise] = {
     "manual_complete": _("Every section of the product manual is filled in"),
     "sample_matches": _("The sample matches the described content and fields"),
     "coverage_stated": _("Coverage period, region and update frequency are stated"),

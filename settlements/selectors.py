@@ -3,7 +3,9 @@
 import csv
 import datetime as dt
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
@@ -149,7 +151,7 @@ def department_share_statements(
     }
     result = []
     for account in accounts.order_by("department__code"):
-        row = sums.get(account.pk, {})
+        row: Mapping[str, Any] = sums.get(account.pk, {})
         opening = account.balance_fen - (row.get("since") or 0)
         credited = row.get("in_period") or 0
         result.append(

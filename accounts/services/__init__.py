@@ -95,7 +95,7 @@ def merchant_update_profile(
             f"these fields cannot be changed here: {', '.join(sorted(unknown))}"
         )
     merchant = lock_one(Merchant, merchant.pk)
-    updates = dict(changes)
+    updates: dict[str, object] = dict(changes)
     if kinds is not None:
         updates.update(_kind_flags(kinds))
     for field, value in updates.items():

@@ -37,7 +37,7 @@ MAX_QUANTITY = 10_000
 MAX_PERIODS = 36
 # How far ahead a buyer may date the start of a subscription.
 MAX_START_AHEAD = dt.timedelta(days=90)
-PERIOD_MONTHS = {
+PERIOD_MONTHS: dict[str, int] = {
     SubscriptionPeriod.MONTH: 1,
     SubscriptionPeriod.QUARTER: 3,
     SubscriptionPeriod.YEAR: 12,
@@ -155,7 +155,7 @@ def contract_snapshot(
         # the manual's usage restrictions are the usage terms the buyer agrees to
         "usage_terms": product.manual_usage_restrictions,
         "public_data": None
-        if grant is None
+        if grant is None or scenario is None
         else {
             "grant_id": grant.pk,
             "department": {
@@ -431,6 +431,7 @@ def orders_auto_accept(*, now: dt.datetime | None = None) -> int:
             if (
                 order.status != OrderStatus.DELIVERED
                 or order.is_disputed
+                or order.delivered_at is None
                 or order.delivered_at > cutoff
             ):
                 continue

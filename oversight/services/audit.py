@@ -8,6 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from accounts.models import User
 from core.exceptions import BusinessRuleViolation
 from core.transitions import lock_one, transition
 from oversight.choices import (
@@ -32,7 +33,7 @@ LOOKUP_CHUNK = 500
 
 
 @transaction.atomic
-def audit_run_request(*, actor, full_chain_verify: bool = False) -> AuditRun:
+def audit_run_request(*, actor: User, full_chain_verify: bool = False) -> AuditRun:
     """Queue an audit sweep started by an operator; the worker runs it after commit."""
     run = AuditRun.objects.create(
         trigger=AuditTrigger.OPERATOR,
@@ -103,7 +104,7 @@ def _record(run: AuditRun, problems: list[Problem]) -> tuple[int, int]:
         ):
             existing[finding.fingerprint] = finding
     updated = []
-    created = []
+    created: list[AuditFinding] = []
     for fingerprint, problem in unique.items():
         finding = existing.get(fingerprint)
         if finding is not None:
@@ -217,7 +218,7 @@ def audit_run_execute(
     return run
 
 
-def _finding_move(*, actor, finding: AuditFinding, to: str, reason: str, changes: dict):
+def _finding_move(*, actor: User, finding: AuditFinding, to: str, reason: str, changes: dict):
     finding = lock_one(AuditFinding, finding.pk)
     transition(
         finding,
@@ -231,7 +232,7 @@ def _finding_move(*, actor, finding: AuditFinding, to: str, reason: str, changes
 
 
 @transaction.atomic
-def finding_acknowledge(*, actor, finding: AuditFinding, reason: str = "") -> AuditFinding:
+def finding_acknowledge(*, actor: User, finding: AuditFinding, reason: str = "") -> AuditFinding:
     """open -> acknowledged: an operator has seen the finding and is on it."""
     return _finding_move(
         actor=actor,
@@ -243,7 +244,7 @@ def finding_acknowledge(*, actor, finding: AuditFinding, reason: str = "") -> Au
 
 
 @transaction.atomic
-def finding_resolve(*, actor, finding: AuditFinding, reason: str) -> AuditFinding:
+def finding_resolve(*, actor: User, finding: AuditFinding, reason: str) -> AuditFinding:
     """open/acknowledged -> resolved, saying why (the fix, or why it is no problem).
 
     A problem still present at the next sweep opens a new finding: resolving

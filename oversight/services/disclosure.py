@@ -64,8 +64,8 @@ def public_data_disclosure(*, year: int) -> dict:
         )
         .order_by("department__code", "industry__code", "valid_from", "id")
     )
-    grants = list(grants)
-    product_ids = [p.pk for g in grants for p in g.products.all()]
+    grant_rows = list(grants)
+    product_ids = [p.pk for g in grant_rows for p in g.products.all()]
     turnover = dict(
         Order.objects.filter(product_id__in=product_ids, paid_at__gte=start, paid_at__lt=end)
         .values("product_id")
@@ -122,7 +122,7 @@ def public_data_disclosure(*, year: int) -> dict:
                     for p in g.products.all()
                 ],
             }
-            for g in grants
+            for g in grant_rows
         ],
     }
 

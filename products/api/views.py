@@ -77,7 +77,7 @@ class IndustryViewSet(ReferenceDataViewSet):
 
     def perform_create(self, serializer):
         serializer.instance = services.industry_save(
-            actor=self.request.user, **serializer.validated_data
+            actor=self.request_actor(), **serializer.validated_data
         )
 
     def perform_update(self, serializer):
@@ -91,7 +91,7 @@ class IndustryViewSet(ReferenceDataViewSet):
         data.update(serializer.validated_data)
         data.pop("code", None)
         serializer.instance = services.industry_save(
-            actor=self.request.user, code=industry.code, **data
+            actor=self.request_actor(), code=industry.code, **data
         )
 
 
@@ -104,7 +104,7 @@ class BoardViewSet(ReferenceDataViewSet):
 
     def perform_create(self, serializer):
         serializer.instance = services.board_save(
-            actor=self.request.user, **serializer.validated_data
+            actor=self.request_actor(), **serializer.validated_data
         )
 
     def perform_update(self, serializer):
@@ -119,7 +119,9 @@ class BoardViewSet(ReferenceDataViewSet):
         }
         data.update(serializer.validated_data)
         data.pop("code", None)
-        serializer.instance = services.board_save(actor=self.request.user, code=board.code, **data)
+        serializer.instance = services.board_save(
+            actor=self.request_actor(), code=board.code, **data
+        )
 
 
 class NullsLastOrderingFilter(OrderingFilter):

@@ -7,6 +7,7 @@ from django.db.models import Case, F, Min, When
 from django.utils.translation import gettext as _
 
 from accounts.choices import MerchantStatus
+from accounts.models import User
 from core.exceptions import BusinessRuleViolation, InvalidTransition
 from core.money import MAX_FEN
 from core.scoping import is_operator
@@ -20,14 +21,14 @@ from products.choices import (
 from products.models import MANUAL_SECTIONS, PLAN_TERMS_FIELDS, PlanTerms, PricingPlan, Product
 
 
-def require_operator(actor) -> None:
+def require_operator(actor: User) -> None:
     if not is_operator(actor):
         raise BusinessRuleViolation(
             _("only exchange operators may do this"), field="actor", code="not_operator"
         )
 
 
-def require_provider_or_operator(actor, provider_id: int) -> None:
+def require_provider_or_operator(actor: User, provider_id: int) -> None:
     """The provider's own people (or an operator) act on a product, nobody else."""
     if is_operator(actor):
         return
@@ -284,7 +285,7 @@ def content_snapshot(product: Product) -> dict:
     data["coverage_start"] = _iso_date(product.coverage_start)
     data["coverage_end"] = _iso_date(product.coverage_end)
     data["industry"] = product.industry.code
-    data["board"] = product.board.code if product.board_id else None
+    data["board"] = product.board.code if product.board is not None else None
     return data
 
 

@@ -50,9 +50,11 @@ def _lock(product: Product) -> tuple[Product, Product]:
     return product, product
 
 
-def _put_on_sale(*, actor, product: Product, subject: Product, plans, comments: str, now) -> None:
+def _put_on_sale(
+    *, actor: User, product: Product, subject: Product, plans, comments: str, now
+) -> None:
     """First listing: the registration number (登记号) once, and listed from now."""
-    changes = {}
+    changes: dict[str, object] = {}
     if product.registration_number is None:
         changes["registration_number"] = registration_number_issue(at=now)
     if product.listed_at is None:

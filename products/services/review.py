@@ -16,6 +16,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from core.exceptions import BusinessRuleViolation, Conflict
 from core.transitions import transition
 from products.choices import Grade, Verdict
@@ -92,7 +93,7 @@ def check_ready(flow: ReviewFlow, product: Product, subject) -> list[PlanTerms]:
     return plans
 
 
-def review_open(*, actor, product: Product, version: int, grade: str, revision=None):
+def review_open(*, actor: User, product: Product, version: int, grade: str, revision=None):
     """One review record per submission; important data will need two approvers."""
     return ProductReview.objects.create(
         product=product,
@@ -112,14 +113,14 @@ def _registration_recognised(product: Product) -> bool:
     ).exists()
 
 
-def review_start(*, actor, review: ProductReview) -> None:
+def review_start(*, actor: User, review: ProductReview) -> None:
     review.reviewer = actor
     review.review_started_at = timezone.now()
     review.save(update_fields=["reviewer", "review_started_at", "updated_at"])
 
 
 def review_approve_step(
-    *, actor, review: ProductReview, compliance_checklist, quality_checklist, comments: str
+    *, actor: User, review: ProductReview, compliance_checklist, quality_checklist, comments: str
 ) -> bool:
     """Record one operator's approval; True when the review is decided (approved).
 
@@ -159,7 +160,7 @@ def review_approve_step(
 
 
 def review_reject(
-    *, actor, review: ProductReview, comments: str, compliance_checklist, quality_checklist
+    *, actor: User, review: ProductReview, comments: str, compliance_checklist, quality_checklist
 ) -> None:
     comments = require_reason(comments, field="comments")
     compliance, quality = check_checklists(compliance_checklist, quality_checklist, complete=False)
@@ -179,7 +180,7 @@ def review_withdraw(review: ProductReview | None) -> None:
         review.save(update_fields=["verdict", "decided_at", "updated_at"])
 
 
-def submit(flow: ReviewFlow, *, actor, subject, provider_id: int):
+def submit(flow: ReviewFlow, *, actor: User, subject, provider_id: int):
     """draft -> submitted, opening a review record; submitting again changes nothing."""
     require_provider_or_operator(actor, provider_id)
     product, subject = flow.lock(subject)
@@ -206,7 +207,7 @@ def submit(flow: ReviewFlow, *, actor, subject, provider_id: int):
     return subject
 
 
-def start_review(flow: ReviewFlow, *, actor, subject):
+def start_review(flow: ReviewFlow, *, actor: User, subject):
     """submitted -> in review: an operator takes up the submission."""
     require_operator(actor)
     _product, subject = flow.lock(subject)
@@ -228,7 +229,13 @@ def start_review(flow: ReviewFlow, *, actor, subject):
 
 
 def approve(
-    flow: ReviewFlow, *, actor, subject, compliance_checklist, quality_checklist, comments: str
+    flow: ReviewFlow,
+    *,
+    actor: User,
+    subject,
+    compliance_checklist,
+    quality_checklist,
+    comments: str,
 ):
     """in review -> approved (or a first approval recorded for important-grade data).
 
@@ -272,7 +279,13 @@ def approve(
 
 
 def reject(
-    flow: ReviewFlow, *, actor, subject, comments: str, compliance_checklist, quality_checklist
+    flow: ReviewFlow,
+    *,
+    actor: User,
+    subject,
+    comments: str,
+    compliance_checklist,
+    quality_checklist,
 ):
     """in review -> draft, with the reviewer's comments for the merchant to act on."""
     require_operator(actor)

@@ -82,7 +82,7 @@ def _require_on_exchange(product: Product) -> None:
 
 
 def _put_on_sale(
-    *, actor, product: Product, subject: ProductRevision, plans, comments: str, now
+    *, actor: User, product: Product, subject: ProductRevision, plans, comments: str, now
 ) -> None:
     """The revision's content and plans replace the listed ones on the product row."""
     revision = subject

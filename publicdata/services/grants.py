@@ -251,7 +251,7 @@ def _grant_products(grant: Grant, status: str) -> list[int]:
     )
 
 
-def _suspend_products(*, actor, product_ids: Iterable[int], reason: str) -> int:
+def _suspend_products(*, actor: User | None, product_ids: Iterable[int], reason: str) -> int:
     from products.services import product_suspend
 
     products = lock_in_pk_order(Product, product_ids)
@@ -265,7 +265,7 @@ def _suspend_products(*, actor, product_ids: Iterable[int], reason: str) -> int:
     return changed
 
 
-def _grant_move(*, actor, grant: Grant, to: str, reason: str, only_from=None) -> Grant:
+def _grant_move(*, actor: User | None, grant: Grant, to: str, reason: str, only_from=None) -> Grant:
     grant = lock_one(Grant, grant.pk)
     if only_from is not None and grant.status != to and grant.status not in only_from:
         raise InvalidTransition(

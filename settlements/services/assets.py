@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.db import transaction
 
+from accounts.models import User
 from core.exceptions import BusinessRuleViolation
 from core.money import MAX_FEN
 from core.scoping import scope_to_merchant
@@ -13,7 +14,7 @@ from settlements.models import ProductCostLine
 COST_LINE_FIELDS = ("product", "incurred_on", "category", "amount_fen", "description")
 
 
-def _own_product(*, actor, product: Product | int) -> Product:
+def _own_product(*, actor: User, product: Product | int) -> Product:
     product_id = getattr(product, "pk", product)
     found = scope_to_merchant(Product.objects.all(), actor).filter(pk=product_id).first()
     if found is None:
@@ -29,7 +30,7 @@ def _check_amount(amount_fen: int) -> None:
 @transaction.atomic
 def cost_line_create(
     *,
-    actor,
+    actor: User,
     product: Product | int,
     incurred_on: dt.date,
     category: str,
@@ -51,7 +52,7 @@ def cost_line_create(
 
 
 @transaction.atomic
-def cost_line_update(*, actor, line: ProductCostLine, **changes) -> ProductCostLine:
+def cost_line_update(*, actor: User, line: ProductCostLine, **changes) -> ProductCostLine:
     """Correct a cost line; moving it to another product follows the same ownership rule."""
     unknown = set(changes) - set(COST_LINE_FIELDS)
     if unknown:
@@ -69,7 +70,7 @@ def cost_line_update(*, actor, line: ProductCostLine, **changes) -> ProductCostL
 
 
 @transaction.atomic
-def cost_line_delete(*, actor, line: ProductCostLine) -> None:
+def cost_line_delete(*, actor: User, line: ProductCostLine) -> None:
     """Cost lines are the merchant's own working records, not ledger rows: they may go."""
     _own_product(actor=actor, product=line.product_id)
     line.delete()

@@ -29,6 +29,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from accounts.models import User
 from core.exceptions import BusinessRuleViolation, Conflict
 from core.transitions import transition
 from marketplace.services.batch_moves import clearable_params, orders_clear
@@ -61,7 +62,7 @@ def _day_params(day: dt.date) -> dict:
     return clearable_params(day)
 
 
-def _batch_get_or_create(business_date: dt.date, actor=None) -> ClearingBatch:
+def _batch_get_or_create(business_date: dt.date, actor: User | None = None) -> ClearingBatch:
     batch = ClearingBatch.objects.filter(business_date=business_date).first()
     if batch is not None:
         return batch
@@ -129,7 +130,7 @@ def _plan_chunks(batch: ClearingBatch, chunk_size: int) -> list[ClearingChunk]:
 
 
 def clearing_prepare(
-    *, business_date: dt.date, actor=None, chunk_size: int | None = None
+    *, business_date: dt.date, actor: User | None = None, chunk_size: int | None = None
 ) -> tuple[ClearingBatch, list[int]]:
     """Open or reopen the day's batch and return the ids of the chunks still to clear.
 
@@ -170,7 +171,7 @@ def clearing_prepare(
 def clearing_run_for_day(
     *,
     business_date: dt.date,
-    actor=None,
+    actor: User | None = None,
     dispatch: str = "inline",
     chunk_size: int | None = None,
 ) -> ClearingBatch:
@@ -309,7 +310,7 @@ def _totals_by_kind(by_kind: dict[str, int]) -> dict[str, int]:
 
 
 @transaction.atomic
-def clearing_batch_finalize(*, batch_id: int, actor=None) -> bool:
+def clearing_batch_finalize(*, batch_id: int, actor: User | None = None) -> bool:
     """running -> computed once every chunk is done, with totals from the postings.
 
     Invariant: the stored totals equal the sums of the batch's clearing

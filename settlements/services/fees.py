@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Q
 
+from accounts.models import User
 from core.exceptions import BusinessRuleViolation
 from core.money import BPS_WHOLE, Split, apportion
 from products.choices import DeliveryMode
@@ -92,7 +93,7 @@ def _unique(*, board, delivery_mode: str, effective_from, exclude_pk=None) -> No
 @transaction.atomic
 def fee_schedule_create(
     *,
-    actor,
+    actor: User,
     fee_bps: int,
     effective_from: dt.date,
     board=None,
@@ -119,7 +120,7 @@ def fee_schedule_create(
 
 
 @transaction.atomic
-def fee_schedule_update(*, actor, schedule: FeeSchedule, **changes) -> FeeSchedule:
+def fee_schedule_update(*, actor: User, schedule: FeeSchedule, **changes) -> FeeSchedule:
     """Edit a rate. Days already cleared keep the fees they were cleared with (postings)."""
     allowed = {"board", "delivery_mode", "fee_bps", "effective_from", "effective_until", "note"}
     unknown = set(changes) - allowed

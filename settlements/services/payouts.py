@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.models import User
 from core.exceptions import Conflict
 from core.money import fen_to_yuan
 from core.transitions import lock_one, transition
@@ -45,11 +46,11 @@ ORDER BY a.merchant_id
 """  # noqa: S608 - table names from the models; values are parameters
 
 
-def _actor_or_none(actor):
+def _actor_or_none(actor: User):
     return actor if getattr(actor, "pk", None) else None
 
 
-def _payouts_build(*, batch: ClearingBatch, actor) -> list[Payout]:
+def _payouts_build(*, batch: ClearingBatch, actor: User) -> list[Payout]:
     """One payout per merchant with a net in the batch; small ones carried over."""
     with connection.cursor() as cursor:
         cursor.execute(BATCH_NET_BY_MERCHANT, {"batch_id": batch.pk})
@@ -102,7 +103,7 @@ def _payouts_build(*, batch: ClearingBatch, actor) -> list[Payout]:
 
 
 @transaction.atomic
-def clearing_batch_confirm(*, actor, batch: ClearingBatch, reason: str = "") -> ClearingBatch:
+def clearing_batch_confirm(*, actor: User, batch: ClearingBatch, reason: str = "") -> ClearingBatch:
     """computed -> confirmed: the operator accepts the totals; payouts are drawn up.
 
     Invariant: payouts are built exactly once per batch, in the transaction
@@ -123,7 +124,7 @@ def clearing_batch_confirm(*, actor, batch: ClearingBatch, reason: str = "") -> 
     return batch
 
 
-def _batch_settle_if_paid(*, batch: ClearingBatch, actor) -> bool:
+def _batch_settle_if_paid(*, batch: ClearingBatch, actor: User) -> bool:
     """confirmed -> settled once no payout of the batch is pending; its orders follow."""
     batch = lock_batch(batch.pk)
     if batch.status != ClearingStatus.CONFIRMED:
@@ -147,7 +148,7 @@ def _batch_settle_if_paid(*, batch: ClearingBatch, actor) -> bool:
 
 
 @transaction.atomic
-def payout_mark_paid(*, actor, payout: Payout, bank_reference: str = "") -> Payout:
+def payout_mark_paid(*, actor: User, payout: Payout, bank_reference: str = "") -> Payout:
     """pending -> paid: the bank has wired it. Posts payable -> bank clearing once.
 
     Invariant: a payout's ledger entry has the key "payout:<id>", so marking it
