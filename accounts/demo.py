@@ -7,6 +7,7 @@ audit's self-dealing check sees no two merchants as one party.
 """
 
 import datetime as dt
+import itertools
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 
@@ -306,8 +307,14 @@ def seed(context: DemoContext) -> None:
             industry = _weighted(rng, industry_shares)
             words, main_kind, _share = INDUSTRY_WORDS[industry]
             city = CITIES[region][3]
-            while True:
+            for attempt in itertools.count():
                 brand, pinyin = rng.choice(BRANDS)
+                if attempt >= 20:
+                    # At 100 times the report's scale the single brand words run out
+                    # for the busiest city and industry (a name is unique): brands of
+                    # two words' characters, the way many firms are named, give room.
+                    other, _pinyin = rng.choice(BRANDS)
+                    brand = brand[0] + other[1]
                 prefix = rng.choice([city, city, "湖南", "湖南" + city[:0]])
                 legal_name = f"{prefix}{brand}{rng.choice(words)}{rng.choice(SUFFIXES)}"
                 if legal_name not in names:

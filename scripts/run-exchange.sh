@@ -15,7 +15,9 @@ $BIN/python manage.py seed_demo --if-empty
 # Stop the three main processes; each shuts its own children down cleanly.
 trap 'trap - INT TERM EXIT; echo; echo "==> stopping"; kill $(jobs -p) 2>/dev/null; wait' INT TERM EXIT
 
-$BIN/celery -A config worker --loglevel=info --concurrency="${WORKER_CONCURRENCY:-2}" &
+# One worker serves every queue here; a deployment splits them (README, "Deploying on several machines").
+$BIN/celery -A config worker --loglevel=info --concurrency="${WORKER_CONCURRENCY:-2}" \
+    --queues "${CELERY_TASK_DEFAULT_QUEUE:-celery},clearing,audit,query,billing,harvest" &
 $BIN/celery -A config beat --loglevel=info &
 $BIN/python manage.py runserver "${EXCHANGE_ADDR:-127.0.0.1:8000}" --noreload &
 

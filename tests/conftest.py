@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -160,11 +161,14 @@ def celery_worker_process(transactional_db, tmp_path):
         pytest.fail("celery_worker_process needs PostgreSQL and Redis; mark the test with both")
     queue = f"test-{uuid.uuid4().hex[:10]}"
     log_path = tmp_path / "worker.log"
+    # The workloads' own queues (clearing, audit, ...) too, under this test's prefix.
+    worker_queues = ",".join([queue, *(f"{queue}-{name}" for name in settings.EXCHANGE_QUEUES)])
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": _database_url_for_test_db(),
         "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CELERY_QUEUE_PREFIX": f"{queue}-",
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "PYTHONPATH": str(ROOT),
     }
@@ -172,7 +176,7 @@ def celery_worker_process(transactional_db, tmp_path):
         process = subprocess.Popen(  # noqa: S603 - fixed argv, our own interpreter
             [
                 sys.executable, "-m", "celery", "-A", "config", "worker",
-                "--pool=solo", "--queues", queue, "--loglevel=info",
+                "--pool=solo", "--queues", worker_queues, "--loglevel=info",
                 "--without-gossip", "--without-mingle", "--without-heartbeat",
                 "--hostname", f"{queue}@%h",
             ],

@@ -221,6 +221,27 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
+# One queue per workload, so a long query run or a harvest never waits in front
+# of clearing: workers subscribe to the queues they serve (README, "Deploying on
+# several machines"). Task names are matched as globs in order; a task no entry
+# names goes to CELERY_TASK_DEFAULT_QUEUE. A new workload adds its line here.
+EXCHANGE_QUEUES = {
+    "clearing": ["settlements.tasks.clearing_*"],
+    "audit": ["oversight.tasks.audit_run_task", "oversight.tasks.chain_seal_task"],
+    "query": ["query*.tasks.*"],
+    "billing": ["marketplace.tasks.usage_bill_month_task", "*gateway*.tasks.*bill*"],
+    "harvest": ["interchange.tasks.*harvest*"],
+}
+# A prefix keeps test workers that share one Redis database off each other's queues.
+CELERY_QUEUE_PREFIX = os.environ.get("CELERY_QUEUE_PREFIX", "")
+CELERY_TASK_ROUTES = [
+    {
+        pattern: {"queue": f"{CELERY_QUEUE_PREFIX}{queue}"}
+        for queue, patterns in EXCHANGE_QUEUES.items()
+        for pattern in patterns
+    }
+]
+
 # The one beat schedule. Each app adds its entries in BEAT_SCHEDULE below; the
 # beat process is the only one that reads it, so exactly one beat must run.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
