@@ -10,6 +10,7 @@ one journal entry and its postings per order, and update the balances.
 import datetime as dt
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 NAME = "clearing"
 ORDER = 10
@@ -167,7 +168,7 @@ def _ensure_accounts(bench) -> None:
         )
 
 
-def clear(bench) -> tuple[float, dict, object]:
+def clear(bench) -> tuple[float, dict, Any]:
     from django.db import connection
 
     from settlements.services.clearing import (
