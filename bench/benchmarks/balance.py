@@ -24,7 +24,7 @@ def run(bench) -> dict:
         "account_id": None,
         "n": 0,
     }
-    account = LedgerAccount.objects.get(pk=int(top["account_id"]))
+    account = LedgerAccount.objects.get(pk=top["account_id"] or 0)
     today = bench.day + dt.timedelta(days=1)
     month_start = today.replace(day=1)
     balance, statement = [], []
