@@ -11,6 +11,7 @@ Public-data products are the grantees', under their grant and scenarios.
 """
 
 import datetime as dt
+import itertools
 import math
 
 from accounts.models import Merchant
@@ -418,6 +419,9 @@ def seed(context: DemoContext) -> None:
     sellers = sellers or merchants
     # A few merchants sell most: weights fall off with rank.
     seller_weights = [1 / (i + 1) ** 0.8 for i in range(len(sellers))]
+    # Cumulative once: choices() with plain weights sums them on every call, which
+    # at 100 times the scale (385,900 picks over 43,300 sellers) takes many minutes.
+    seller_cumulative = list(itertools.accumulate(seller_weights))
     rng.shuffle(sellers)
 
     listed = scaled(REPORT["listed_products"], context.scale, minimum=20)
@@ -508,7 +512,7 @@ def seed(context: DemoContext) -> None:
                     source="weather",
                 )
                 continue
-            seller = rng.choices(sellers, weights=seller_weights)[0]
+            seller = rng.choices(sellers, cum_weights=seller_cumulative)[0]
             industry = seller[2] if seller[2] in CATALOG and rng.random() < 0.7 else None
             industry = (
                 industry
