@@ -29,7 +29,8 @@ def run(bench) -> dict:
     account = LedgerAccount.objects.get(pk=top["account_id"] or 0)
     today = bench.day + dt.timedelta(days=1)
     month_start = today.replace(day=1)
-    balance, statement = [], []
+    balance: list[float] = []
+    statement: list[float] = []
     deadline = time.monotonic() + BUDGET_SECONDS
     for _ in range(REPEAT):
         if len(statement) >= 20 and time.monotonic() > deadline:
