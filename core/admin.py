@@ -106,20 +106,51 @@ class ScopedAdmin(admin.ModelAdmin):
         return field
 
 
-class EventInline(admin.TabularInline):
-    """Read-only history of status changes shown under a record."""
+class ReadOnlyAdmin(ScopedAdmin):
+    """Records that services create and move (API, admin actions), never an edit form.
+
+    People read them; operators act on them through the list's actions.
+    """
+
+    operator_can_add = False
+    operator_can_change = False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown under their parent and never edited there: history, paperwork, postings.
+
+    Merchants' people hold no Django model permissions (scoping decides), so
+    whoever may view the parent row may view these rows, and nobody adds,
+    changes or deletes them here. Every listed field is shown read-only. Set
+    `template = STACKED` for long texts.
+    """
+
+    STACKED = "admin/edit_inline/stacked.html"
 
     extra = 0
     can_delete = False
-    fields = ("created_at", "actor", "from_status", "to_status", "reason")
-    readonly_fields = fields
-    ordering = ("created_at", "id")
+
+    def get_readonly_fields(self, request, obj=None):
+        return tuple(self.fields or ()) + tuple(super().get_readonly_fields(request, obj))
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self.admin_site._registry[self.parent_model].has_view_permission(request, obj)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class EventInline(ReadOnlyInline):
+    """The history of a record's status changes, shown under it."""
+
+    fields = ("created_at", "actor", "from_status", "to_status", "reason")
+    ordering = ("created_at", "id")
 
 
 # What a service refuses with. An admin action reports a refusal against its

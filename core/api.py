@@ -31,8 +31,26 @@ else:
 class ScopedViewSetMixin(_ViewSetBase):
     """Every list and detail goes through `scope_to_merchant`: one scoping rule for all."""
 
+    #: The serializer of lists; every other action answers with `serializer_class`
+    #: (the detail). Unset, lists use `serializer_class` too.
+    list_serializer_class: type[serializers.BaseSerializer] | None = None
+    #: prefetch_related lookups for every action but list: a detail's nested history.
+    detail_prefetch: tuple[Any, ...] = ()
+    #: Columns a list leaves in the table: long texts that only the detail shows.
+    list_defer: tuple[str, ...] = ()
+
+    def get_serializer_class(self):
+        if self.action == "list" and self.list_serializer_class is not None:
+            return self.list_serializer_class
+        return super().get_serializer_class()
+
     def get_queryset(self):
-        return scope_to_merchant(super().get_queryset(), self.request.user)
+        queryset = scope_to_merchant(super().get_queryset(), self.request.user)
+        if self.action == "list":
+            return queryset.defer(*self.list_defer) if self.list_defer else queryset
+        return (
+            queryset.prefetch_related(*self.detail_prefetch) if self.detail_prefetch else queryset
+        )
 
     def request_actor(self) -> "User":
         """The signed-in user, typed as the services take their `actor`.

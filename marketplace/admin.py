@@ -10,7 +10,14 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import EventInline, ScopedAdmin, action_reason, apply_to_selected
+from core.admin import (
+    EventInline,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    ScopedAdmin,
+    action_reason,
+    apply_to_selected,
+)
 from core.exceptions import BusinessRuleViolation
 from core.money import MoneyError, fen_to_yuan, yuan_to_fen
 from core.scoping import is_operator, merchant_id_of
@@ -37,36 +44,18 @@ class OrderEventInline(EventInline):
     model = OrderEvent
 
 
-class RefundInline(admin.TabularInline):
+class RefundInline(ReadOnlyInline):
     model = Refund
-    extra = 0
-    can_delete = False
     fields = ("created_at", "amount_yuan", "reason", "status", "decided_at")
-    readonly_fields = fields
 
     @admin.display(description=_("amount (yuan)"))
     def amount_yuan(self, obj):
         return fen_to_yuan(obj.amount_fen)
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class DisputeInline(admin.TabularInline):
+class DisputeInline(ReadOnlyInline):
     model = Dispute
-    extra = 0
-    can_delete = False
     fields = ("opened_at", "reason", "outcome", "refund_fen", "resolution_note", "resolved_at")
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class SideFilter(admin.SimpleListFilter):
@@ -247,11 +236,6 @@ class OrderAdmin(ScopedAdmin):
             ),
             needs_reason=True,
         )
-
-
-class ReadOnlyAdmin(ScopedAdmin):
-    operator_can_add = False
-    operator_can_change = False
 
 
 @admin.register(UsageRecord)

@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import (
     EventInline,
+    ReadOnlyAdmin,
     ReasonActionForm,
-    ScopedAdmin,
     action_reason,
     apply_to_selected,
 )
@@ -21,19 +21,12 @@ from oversight.services.audit import finding_acknowledge, finding_resolve
 from oversight.services.stats import stats_latest, stats_refresh
 
 
-class ReadOnlyOperatorAdmin(ScopedAdmin):
-    """Operator-only records the audit writes; people read them and act through actions."""
-
-    operator_can_add = False
-    operator_can_change = False
-
-
 class AuditFindingEventInline(EventInline):
     model = AuditFindingEvent
 
 
 @admin.register(AuditFinding)
-class AuditFindingAdmin(ReadOnlyOperatorAdmin):
+class AuditFindingAdmin(ReadOnlyAdmin):
     action_form = ReasonActionForm
     list_display = ("summary", "kind", "severity", "status", "first_seen_at", "last_seen_at")
     list_filter = ("status", "severity", "kind")
@@ -70,7 +63,7 @@ class AuditFindingAdmin(ReadOnlyOperatorAdmin):
 
 
 @admin.register(AuditRun)
-class AuditRunAdmin(ReadOnlyOperatorAdmin):
+class AuditRunAdmin(ReadOnlyAdmin):
     list_display = ("id", "trigger", "status", "created_at", "finished_at", "new_findings")
     list_filter = ("status", "trigger")
     readonly_fields = (
@@ -81,7 +74,7 @@ class AuditRunAdmin(ReadOnlyOperatorAdmin):
 
 
 @admin.register(ChainSeal)
-class ChainSealAdmin(ReadOnlyOperatorAdmin):
+class ChainSealAdmin(ReadOnlyAdmin):
     list_display = ("sequence", "table", "first_id", "last_id", "row_count", "sealed_at")
     list_filter = ("table",)
     search_fields = ("digest", "merkle_root")
@@ -152,7 +145,7 @@ def dashboard_context(snapshot: StatsSnapshot) -> dict:
 
 
 @admin.register(StatsSnapshot)
-class StatsSnapshotAdmin(ReadOnlyOperatorAdmin):
+class StatsSnapshotAdmin(ReadOnlyAdmin):
     """Listed in the admin index as the statistics dashboard; opens the dashboard page."""
 
     def changelist_view(self, request, extra_context=None):

@@ -10,7 +10,13 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import EventInline, ReasonActionForm, ScopedAdmin, apply_to_selected
+from core.admin import (
+    EventInline,
+    ReadOnlyInline,
+    ReasonActionForm,
+    ScopedAdmin,
+    apply_to_selected,
+)
 from core.exceptions import BusinessRuleViolation
 from core.money import fen_to_yuan, yuan_to_fen
 from core.scoping import is_operator, merchant_id_of
@@ -160,13 +166,12 @@ class PlanInline(admin.TabularInline):
         return True
 
 
-class ReviewInline(admin.StackedInline):
+class ReviewInline(ReadOnlyInline):
     """The merchant reads the reviewers' verdicts, checklists and comments here."""
 
     model = ProductReview
     fk_name = "product"
-    extra = 0
-    can_delete = False
+    template = ReadOnlyInline.STACKED
     fields = (
         "version",
         "verdict",
@@ -175,17 +180,6 @@ class ReviewInline(admin.StackedInline):
         "quality_checklist",
         "decided_at",
     )
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        # The parent page is already scoped to the merchant's own product.
-        return True
 
 
 class ProductEventInline(EventInline):

@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import run_transition_action
-from core.admin import EventInline, ReasonActionForm, ScopedAdmin
+from core.admin import EventInline, ReadOnlyAdmin, ReadOnlyInline, ReasonActionForm, ScopedAdmin
 from core.exceptions import BusinessRuleViolation
 from core.scoping import is_operator
 from publicdata import services
@@ -94,53 +94,28 @@ class CatalogEntryAdmin(ReferenceDataAdmin):
         obj.pk = saved.pk
 
 
-class ParentScopedInline:
-    """Whoever may view the parent row may view its history and paperwork.
-
-    Merchants' people hold no Django model permissions (scoping decides), so
-    the inline asks the parent's ScopedAdmin rather than the permission tables.
-    """
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return self.admin_site._registry[self.parent_model].has_view_permission(request, obj)
-
-
-class GrantEventInline(ParentScopedInline, EventInline):
+class GrantEventInline(EventInline):
     model = GrantEvent
 
 
-class ScenarioEventInline(ParentScopedInline, EventInline):
+class ScenarioEventInline(EventInline):
     model = ScenarioEvent
-
-
-class ReadOnlyInline(ParentScopedInline, admin.StackedInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class AssessmentInline(ReadOnlyInline):
     model = ScenarioAssessment
+    template = ReadOnlyInline.STACKED
     fields = ("assessor", "assessed_on", "risk_findings", "verdict", "recorded_by", "created_at")
-    readonly_fields = fields
 
 
 class AuthorizationInline(ReadOnlyInline):
     model = ScenarioAuthorization
+    template = ReadOnlyInline.STACKED
     fields = ("document_number", "valid_from", "valid_until", "issued_by", "created_at")
-    readonly_fields = fields
 
 
-class ServiceOnlyAdmin(ScopedAdmin):
+class ServiceOnlyAdmin(ReadOnlyAdmin):
     """Rows created and moved by services only (API or list actions)."""
-
-    operator_can_add = False
-    operator_can_change = False
 
     def get_actions(self, request):
         return super().get_actions(request) if is_operator(request.user) else {}

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import EventInline, ScopedAdmin, apply_to_selected
+from core.admin import EventInline, ReadOnlyAdmin, ReadOnlyInline, ScopedAdmin, apply_to_selected
 from core.exceptions import BusinessRuleViolation, Conflict, InvalidTransition
 from core.money import MoneyError, fen_to_yuan, yuan_to_fen
 from core.scoping import is_operator
@@ -36,16 +36,6 @@ def _csv(text: str, filename: str) -> HttpResponse:
     return response
 
 
-class ReadOnlyAdmin(ScopedAdmin):
-    """Ledger and clearing records change only through services, never by hand."""
-
-    operator_can_add = False
-    operator_can_change = False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(FeeSchedule)
 class FeeScheduleAdmin(ScopedAdmin):
     list_display = ("effective_from", "effective_until", "board", "delivery_mode", "fee_bps")
@@ -69,10 +59,8 @@ class FeeScheduleAdmin(ScopedAdmin):
         obj.pk = saved.pk
 
 
-class ClearingChunkInline(admin.TabularInline):
+class ClearingChunkInline(ReadOnlyInline):
     model = ClearingChunk
-    extra = 0
-    can_delete = False
     fields = (
         "seq",
         "first_order_id",
@@ -84,10 +72,6 @@ class ClearingChunkInline(admin.TabularInline):
         "attempts",
         "finished_at",
     )
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class ClearingBatchEventInline(EventInline):
@@ -284,18 +268,9 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
         return TemplateResponse(request, "admin/settlements/statement.html", context)
 
 
-class PostingInline(admin.TabularInline):
+class PostingInline(ReadOnlyInline):
     model = Posting
-    extra = 0
-    can_delete = False
     fields = ("account", "amount_fen", "created_at")
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(JournalEntry)

@@ -1,5 +1,4 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -14,20 +13,13 @@ from accounts.filters import MerchantFilter
 from accounts.models import Merchant
 from core.api import (
     ReasonInputSerializer,
-    ScopedViewSetMixin,
+    ScopedReadOnlyViewSet,
     ServiceCreateMixin,
     ServiceUpdateMixin,
 )
 
 
-class MerchantViewSet(
-    ScopedViewSetMixin,
-    ServiceCreateMixin,
-    ServiceUpdateMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class MerchantViewSet(ServiceCreateMixin, ServiceUpdateMixin, ScopedReadOnlyViewSet):
     """数商 data merchants. Operators see all and review them; a merchant sees itself."""
 
     queryset = Merchant.objects.all()
@@ -48,16 +40,9 @@ class MerchantViewSet(
         "Edit the profile: a merchant its own, an operator any. Status is never edited here."
     )
 
-    def get_serializer_class(self):
-        if self.action == "retrieve":
-            return MerchantDetailSerializer
-        return MerchantSerializer
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        if self.action == "retrieve":
-            queryset = queryset.prefetch_related("events__actor")
-        return queryset
+    serializer_class = MerchantDetailSerializer
+    list_serializer_class = MerchantSerializer
+    detail_prefetch = ("events__actor",)
 
     def _act(self, request, service):
         merchant = self.operator_action(request, service, target="merchant")

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from core.api import (
     OptionalReasonInputSerializer,
     ReasonInputSerializer,
-    ScopedViewSetMixin,
+    ScopedReadOnlyViewSet,
     ServiceCreateMixin,
     ServiceUpdateMixin,
 )
@@ -29,14 +29,7 @@ from interchange.filters import HarvestRunFilter, PartnerListingFilter, PartnerR
 from interchange.models import HarvestRun, PartnerExchange, PartnerRecord, RegistrationRecognition
 
 
-class PartnerExchangeViewSet(
-    ScopedViewSetMixin,
-    ServiceCreateMixin,
-    ServiceUpdateMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class PartnerExchangeViewSet(ServiceCreateMixin, ServiceUpdateMixin, ScopedReadOnlyViewSet):
     """Partner exchanges whose catalogs are harvested (operators only)."""
 
     queryset = PartnerExchange.objects.select_related("last_good_run")
@@ -74,7 +67,7 @@ class PartnerExchangeViewSet(
         )
 
 
-class HarvestRunViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class HarvestRunViewSet(ScopedReadOnlyViewSet):
     """Each harvest with its counts (new, updated, unchanged, delisted, refused) and errors."""
 
     queryset = HarvestRun.objects.all()
@@ -84,7 +77,7 @@ class HarvestRunViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     ordering = ["-started_at"]
 
 
-class PartnerRecordViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class PartnerRecordViewSet(ScopedReadOnlyViewSet):
     """Every harvested partner record, whatever its status, with raw record and history
     (operators); listings waiting for review are approved or refused here."""
 
@@ -137,10 +130,7 @@ class PartnerListingViewSet(
     filter_backends = [DjangoFilterBackend, SearchFilter, OrderingFilter]
 
 
-class RecognitionViewSet(
-    ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):  # fmt: skip
+class RecognitionViewSet(ScopedReadOnlyViewSet):
     """登记互认: a product's registration at a trusted partner, checked against the
     partner's catalog; such a product's review checks compliance only."""
 

@@ -2,13 +2,13 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import exceptions, status
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import OptionalReasonInputSerializer, ReasonInputSerializer, ScopedViewSetMixin
+from core.api import OptionalReasonInputSerializer, ReasonInputSerializer, ScopedReadOnlyViewSet
 from core.exceptions import BusinessRuleViolation
 from core.scoping import is_operator, merchant_id_of
 from marketplace.api.serializers import (
@@ -56,12 +56,7 @@ def _merchant_person(request, view, message: str):
     return request.user.merchant
 
 
-class OrderViewSet(
-    ScopedViewSetMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class OrderViewSet(ScopedReadOnlyViewSet):
     """Orders. Operators see all; a merchant sees its purchases and its sales.
 
     Moves: the buyer cancels (before payment), accepts, disputes and asks for
@@ -74,14 +69,9 @@ class OrderViewSet(
     search_fields = ["number", "product__title", "buyer__legal_name", "seller__legal_name"]
     ordering_fields = ["created_at", "amount_fen", "number"]
 
-    def get_serializer_class(self):
-        return OrderSerializer if self.action == "list" else OrderDetailSerializer
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        if self.action != "list":
-            queryset = queryset.prefetch_related("events__actor", "refunds", "disputes")
-        return queryset
+    serializer_class = OrderDetailSerializer
+    list_serializer_class = OrderSerializer
+    detail_prefetch = ("events__actor", "refunds", "disputes")
 
     def _detail(self, order: Order, code: int = status.HTTP_200_OK) -> Response:
         return Response(OrderDetailSerializer(self.get_queryset().get(pk=order.pk)).data, code)
@@ -211,12 +201,7 @@ class OrderViewSet(
         )
 
 
-class UsageRecordViewSet(
-    ScopedViewSetMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class UsageRecordViewSet(ScopedReadOnlyViewSet):
     """Usage of metered plans. The seller's gateway reports; both sides and operators read."""
 
     queryset = UsageRecord.objects.all()

@@ -2,11 +2,11 @@ from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api import OptionalReasonInputSerializer, ReasonInputSerializer, ScopedViewSetMixin
+from core.api import OptionalReasonInputSerializer, ReasonInputSerializer, ScopedReadOnlyViewSet
 from core.permissions import IsOperator
 from marketplace.choices import OrderStatus
 from marketplace.models import Order
@@ -26,7 +26,7 @@ from oversight.services.disclosure import disclosure_csv, public_data_disclosure
 from oversight.services.stats import present, stats_latest, stats_refresh
 
 
-class AuditFindingViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class AuditFindingViewSet(ScopedReadOnlyViewSet):
     """Audit findings (operators only: merchants see an empty list)."""
 
     queryset = AuditFinding.objects.select_related("content_type", "acknowledged_by", "resolved_by")
@@ -35,16 +35,9 @@ class AuditFindingViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["last_seen_at", "first_seen_at"]
     ordering = ("-last_seen_at", "-id")
 
-    def get_serializer_class(self):
-        if self.action == "list":
-            return AuditFindingSerializer
-        return AuditFindingDetailSerializer
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        if self.action != "list":
-            queryset = queryset.prefetch_related("events__actor")
-        return queryset
+    serializer_class = AuditFindingDetailSerializer
+    list_serializer_class = AuditFindingSerializer
+    detail_prefetch = ("events__actor",)
 
     def _act(self, request, service, input_class):
         finding = self.operator_action(request, service, target="finding", input_class=input_class)
@@ -64,12 +57,7 @@ class AuditFindingViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return self._act(request, finding_resolve, ReasonInputSerializer)
 
 
-class AuditRunViewSet(
-    ScopedViewSetMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class AuditRunViewSet(ScopedReadOnlyViewSet):
     """Audit sweeps: beat runs one hourly; an operator may start one (POST)."""
 
     queryset = AuditRun.objects.select_related("requested_by")
@@ -89,7 +77,7 @@ class AuditRunViewSet(
         return Response(AuditRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
-class ChainSealViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class ChainSealViewSet(ScopedReadOnlyViewSet):
     """可追溯 the hash chain's seals, against which trade certificates are checked."""
 
     queryset = ChainSeal.objects.all()
@@ -110,7 +98,7 @@ class TradeCertificateListSerializer(serializers.ModelSerializer):
         return obj.status in (OrderStatus.CLEARED, OrderStatus.SETTLED)
 
 
-class TradeCertificateViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class TradeCertificateViewSet(ScopedReadOnlyViewSet):
     """交易凭证 trade certificates of the orders a merchant bought or sold (operators: all).
 
     A certificate is final once its order is cleared or settled; before that it

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from core.api import (
     OptionalReasonInputSerializer,
     ReasonInputSerializer,
-    ScopedViewSetMixin,
+    ScopedReadOnlyViewSet,
     ServiceUpdateMixin,
 )
 from core.exceptions import BusinessRuleViolation
@@ -50,14 +50,7 @@ from products.models import (
 )
 
 
-class ReferenceDataViewSet(
-    ScopedViewSetMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class ReferenceDataViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ScopedReadOnlyViewSet):
     """Operators edit; everyone with a role reads. No deletion: products point at these,
     so an industry or board is closed (is_active=false) instead."""
 
@@ -142,13 +135,7 @@ class NullsLastOrderingFilter(OrderingFilter):
         return super().filter_queryset(request, queryset, view)
 
 
-class ProductViewSet(
-    ScopedViewSetMixin,
-    ServiceUpdateMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class ProductViewSet(ServiceUpdateMixin, ScopedReadOnlyViewSet):
     """数据产品 data products: operators review and list; a merchant sees its own only."""
 
     queryset = Product.objects.select_related("provider", "industry", "board")
@@ -168,28 +155,22 @@ class ProductViewSet(
         "Edit a draft. A listed product changes through /product-revisions/ instead."
     )
 
-    def get_serializer_class(self):
-        if self.action == "list":
-            return ProductSerializer
-        return ProductDetailSerializer
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        if self.action == "list":
-            # The list shows no manual: leave its long texts in the table.
-            return queryset.defer(*MANUAL_SECTIONS, "sample", "delisting_request_reason")
-        return queryset.prefetch_related(
-            Prefetch("plans", queryset=PricingPlan.objects.order_by("-is_active", "id")),
-            Prefetch("events", queryset=ProductEvent.objects.select_related("actor")),
-            Prefetch(
-                "reviews",
-                queryset=ProductReview.objects.select_related(
-                    "reviewer", "first_approver", "decided_by"
-                ),
+    serializer_class = ProductDetailSerializer
+    list_serializer_class = ProductSerializer
+    # The list shows no manual: leave its long texts in the table.
+    list_defer = (*MANUAL_SECTIONS, "sample", "delisting_request_reason")
+    detail_prefetch = (
+        Prefetch("plans", queryset=PricingPlan.objects.order_by("-is_active", "id")),
+        Prefetch("events", queryset=ProductEvent.objects.select_related("actor")),
+        Prefetch(
+            "reviews",
+            queryset=ProductReview.objects.select_related(
+                "reviewer", "first_approver", "decided_by"
             ),
-            "versions",
-            "scenarios",
-        )
+        ),
+        "versions",
+        "scenarios",
+    )
 
     def service_result(self, product):
         # Answers show the product read afresh, with plans, events and reviews.
@@ -305,13 +286,7 @@ class ProductViewSet(
         return self._detail(product)
 
 
-class PlanViewSet(
-    ScopedViewSetMixin,
-    ServiceUpdateMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class PlanViewSet(ServiceUpdateMixin, ScopedReadOnlyViewSet):
     """Pricing plans in yuan. Drafts' plans are edited here; listed ones only switch off."""
 
     queryset = PricingPlan.objects.select_related("product")
@@ -342,7 +317,7 @@ class PlanViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ReviewViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class ReviewViewSet(ScopedReadOnlyViewSet):
     """Listing reviews, one per submission: checklists, verdict and the reviewer's comments."""
 
     queryset = ProductReview.objects.select_related("reviewer", "first_approver", "decided_by")
@@ -351,12 +326,7 @@ class ReviewViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["created_at"]
 
 
-class RevisionViewSet(
-    ScopedViewSetMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class RevisionViewSet(ScopedReadOnlyViewSet):
     """New versions of listed products, reviewed while the listed version keeps selling."""
 
     queryset = ProductRevision.objects.select_related("industry", "board").prefetch_related(
@@ -436,13 +406,7 @@ class RevisionViewSet(
         )
 
 
-class RevisionPlanViewSet(
-    ScopedViewSetMixin,
-    ServiceUpdateMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class RevisionPlanViewSet(ServiceUpdateMixin, ScopedReadOnlyViewSet):
     """The plans a draft revision proposes (yuan); they go on sale when it is approved."""
 
     queryset = RevisionPlan.objects.select_related("revision__product")

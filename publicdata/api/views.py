@@ -1,14 +1,13 @@
 """Operators manage departments, catalog entries, grants and scenarios; merchants read their own."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api import (
     OptionalReasonInputSerializer,
     ReasonInputSerializer,
-    ScopedViewSetMixin,
+    ScopedReadOnlyViewSet,
     ServiceCreateMixin,
     ServiceUpdateMixin,
 )
@@ -32,14 +31,7 @@ from publicdata.filters import CatalogEntryFilter, DepartmentFilter, GrantFilter
 from publicdata.models import CatalogEntry, Department, Grant, Scenario
 
 
-class DepartmentViewSet(
-    ScopedViewSetMixin,
-    ServiceCreateMixin,
-    ServiceUpdateMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class DepartmentViewSet(ServiceCreateMixin, ServiceUpdateMixin, ScopedReadOnlyViewSet):
     """Departments holding public data. Everyone signed in reads; operators write."""
 
     queryset = Department.objects.all()
@@ -59,14 +51,7 @@ class DepartmentViewSet(
     update_description = "Change a department's name, level or region (operators)."
 
 
-class CatalogEntryViewSet(
-    ScopedViewSetMixin,
-    ServiceCreateMixin,
-    ServiceUpdateMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class CatalogEntryViewSet(ServiceCreateMixin, ServiceUpdateMixin, ScopedReadOnlyViewSet):
     """数据目录 the departments' data catalogs. Everyone signed in reads; operators write."""
 
     queryset = CatalogEntry.objects.all()
@@ -86,13 +71,7 @@ class CatalogEntryViewSet(
     update_description = "Change an entry's description (operators); code and department stay."
 
 
-class GrantViewSet(
-    ScopedViewSetMixin,
-    ServiceCreateMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class GrantViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
     """公共数据授权运营 grants. Operators manage them; a grantee reads its own."""
 
     queryset = Grant.objects.select_related("grantee")
@@ -107,16 +86,9 @@ class GrantViewSet(
         "Record a pending grant. 409 naming the grant in force if the window is taken."
     )
 
-    def get_serializer_class(self):
-        if self.action == "list":
-            return GrantSerializer
-        return GrantDetailSerializer
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        if self.action != "list":
-            queryset = queryset.prefetch_related("entries", "events__actor")
-        return queryset
+    serializer_class = GrantDetailSerializer
+    list_serializer_class = GrantSerializer
+    detail_prefetch = ("entries", "events__actor")
 
     # Not ServiceUpdateMixin: an edit answers with the grant read afresh, while
     # a creation answers with the service's own object.
@@ -162,13 +134,7 @@ class GrantViewSet(
         return self._act(request, services.grant_revoke)
 
 
-class ScenarioViewSet(
-    ScopedViewSetMixin,
-    ServiceCreateMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class ScenarioViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
     """应用场景 scenarios under grants: one scenario, one assessment, one authorization."""
 
     queryset = Scenario.objects.select_related("assessment", "authorization")
@@ -181,16 +147,9 @@ class ScenarioViewSet(
     create_service = services.scenario_create
     create_description = "Propose a scenario under a grant; it awaits its assessment."
 
-    def get_serializer_class(self):
-        if self.action == "list":
-            return ScenarioSerializer
-        return ScenarioDetailSerializer
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        if self.action != "list":
-            queryset = queryset.prefetch_related("events__actor")
-        return queryset
+    serializer_class = ScenarioDetailSerializer
+    list_serializer_class = ScenarioSerializer
+    detail_prefetch = ("events__actor",)
 
     def _fresh(self, scenario):
         return self.get_queryset().get(pk=scenario.pk)

@@ -5,13 +5,18 @@ from django.http import Http404, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import ScopedViewSetMixin, ServiceCreateMixin, ServiceUpdateMixin
+from core.api import (
+    ScopedModelViewSet,
+    ScopedReadOnlyViewSet,
+    ServiceCreateMixin,
+    ServiceUpdateMixin,
+)
 from core.permissions import HasExchangeRole, IsOperator
 from settlements import selectors
 from settlements.api.serializers import (
@@ -77,14 +82,7 @@ def csv_download(text: str, filename: str) -> HttpResponse:
     return response
 
 
-class FeeScheduleViewSet(
-    ScopedViewSetMixin,
-    ServiceCreateMixin,
-    ServiceUpdateMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class FeeScheduleViewSet(ServiceCreateMixin, ServiceUpdateMixin, ScopedReadOnlyViewSet):
     """The exchange's commission rates. Everyone with a role reads; operators add and edit.
 
     No deletion: a rate that should stop gets an end date, so past days keep
@@ -105,12 +103,7 @@ class FeeScheduleViewSet(
     update_target = "schedule"
 
 
-class ClearingBatchViewSet(
-    ScopedViewSetMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class ClearingBatchViewSet(ScopedReadOnlyViewSet):
     """清算 clearing batches, one per business day. Operators only."""
 
     queryset = ClearingBatch.objects.all()
@@ -118,19 +111,12 @@ class ClearingBatchViewSet(
     ordering_fields = ["business_date", "created_at", "order_count"]
     ordering = ["-business_date"]
 
-    def get_serializer_class(self):
-        if self.action == "list":
-            return ClearingBatchSerializer
-        return ClearingBatchDetailSerializer
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        if self.action != "list":
-            queryset = queryset.prefetch_related(
-                "chunks",
-                Prefetch("events", queryset=ClearingBatchEvent.objects.select_related("actor")),
-            )
-        return queryset
+    serializer_class = ClearingBatchDetailSerializer
+    list_serializer_class = ClearingBatchSerializer
+    detail_prefetch = (
+        "chunks",
+        Prefetch("events", queryset=ClearingBatchEvent.objects.select_related("actor")),
+    )
 
     @extend_schema(
         request=ClearingRunInputSerializer,
@@ -158,12 +144,7 @@ class ClearingBatchViewSet(
         return Response(ClearingBatchDetailSerializer(self.get_queryset().get(pk=batch.pk)).data)
 
 
-class PayoutViewSet(
-    ScopedViewSetMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class PayoutViewSet(ScopedReadOnlyViewSet):
     """结算 payout instructions. A merchant sees its own; operators mark them paid."""
 
     queryset = Payout.objects.select_related("batch", "merchant")
@@ -171,16 +152,9 @@ class PayoutViewSet(
     search_fields = ["merchant__legal_name", "bank_reference"]
     ordering_fields = ["created_at", "amount_fen", "paid_at"]
 
-    def get_serializer_class(self):
-        return PayoutDetailSerializer if self.action != "list" else PayoutSerializer
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        if self.action != "list":
-            queryset = queryset.prefetch_related(
-                Prefetch("events", queryset=PayoutEvent.objects.select_related("actor"))
-            )
-        return queryset
+    serializer_class = PayoutDetailSerializer
+    list_serializer_class = PayoutSerializer
+    detail_prefetch = (Prefetch("events", queryset=PayoutEvent.objects.select_related("actor")),)
 
     @extend_schema(request=PayoutMarkPaidInputSerializer, responses=PayoutDetailSerializer)
     @action(detail=True, methods=["post"], url_path="mark-paid", url_name="mark-paid")
@@ -210,7 +184,7 @@ class PayoutViewSet(
         return csv_download(payouts.payout_csv(batch=batch), f"payouts-{batch.business_date}.csv")
 
 
-class LedgerAccountViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class LedgerAccountViewSet(ScopedReadOnlyViewSet):
     """Ledger accounts with their running balances; a merchant sees its own."""
 
     queryset = LedgerAccount.objects.all()
@@ -220,7 +194,7 @@ class LedgerAccountViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     ordering = ["kind", "id"]
 
 
-class ProductCostLineViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+class ProductCostLineViewSet(ScopedModelViewSet):
     """数据资产入表 cost lines: a merchant books costs against its own products."""
 
     queryset = ProductCostLine.objects.select_related("product")

@@ -69,3 +69,31 @@ def test_operator_resolves_a_dispute_from_the_admin(client, operator, buyer, pla
     order.refresh_from_db()
     assert (order.status, order.is_disputed) == ("refunded", False)
     assert Order.objects.count() == 1
+
+
+def test_both_sides_read_the_orders_history_refunds_and_disputes_and_edit_none(
+    client, buyer, seller, plan
+):
+    # given an order with a refund asked and a dispute opened
+    order = delivered(buyer, plan)
+    client.force_login(person_of(buyer))
+    act(client, "request_refund", [order], reason="half missing", amount="60.00")
+    act(client, "open_dispute", [order], reason="rows missing for March")
+    page_url = reverse("admin:marketplace_order_change", args=[order.pk])
+    for side in (buyer, seller):
+        client.force_login(person_of(side))
+        # when either side opens the order's page
+        page = client.get(page_url)
+        # then the status changes, the refund and the dispute are all on it
+        shown = {
+            inline.opts.model._meta.model_name: inline
+            for inline in page.context["inline_admin_formsets"]
+        }
+        assert {"orderevent", "refund", "dispute"} <= set(shown)
+        assert len(shown["orderevent"].formset.queryset) == order.events.count() >= 2
+        assert "rows missing for March" in page.content.decode()
+        # and none of them can be edited, added to or deleted from there
+        for inline in shown.values():
+            assert not inline.has_add_permission
+            assert not inline.has_change_permission
+            assert not inline.has_delete_permission
