@@ -12,8 +12,14 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import body_from_api_exception, error_body
-from core.exceptions import BusinessRuleViolation, Conflict, InvalidTransition
+from core.exceptions import (
+    BrokerUnavailable,
+    BusinessRuleViolation,
+    Conflict,
+    InvalidTransition,
+)
 from core.input import max_text_length
+from core.jobs import broker_errors
 from core.money import MoneyError, fen_to_yuan, yuan_to_fen
 from core.permissions import IsOperator
 from core.scoping import scope_to_merchant
@@ -255,6 +261,11 @@ def exception_handler(exc, context):
 
     The shape is core/errors.py's; docs/api.md ("Errors") describes it.
     """
+    if isinstance(exc, broker_errors()):
+        # A publish outside core.jobs met a broker that is away: the same 503.
+        exc = BrokerUnavailable()
+    if isinstance(exc, BrokerUnavailable):
+        return broker_unavailable_response(exc)
     if isinstance(exc, InvalidTransition):
         body = error_body(
             status.HTTP_409_CONFLICT,
@@ -296,4 +307,16 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, exceptions.APIException):
         response.data = body_from_api_exception(exc, response.status_code)
+    return response
+
+
+def broker_unavailable_response(exc: BrokerUnavailable) -> Response:
+    """503 with Retry-After: the job queue is away and nothing was recorded."""
+    from django.conf import settings
+
+    body = error_body(
+        status.HTTP_503_SERVICE_UNAVAILABLE, detail=exc.message, error_code="broker_unavailable"
+    )
+    response = Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+    response["Retry-After"] = str(settings.EXCHANGE_BROKER_RETRY_AFTER_SECONDS)
     return response

@@ -1,6 +1,6 @@
 """The one shape of every error the API answers, and how it is built.
 
-Every 4xx body is an object with
+Every 4xx body (and the 503 of a job queue that is away) is an object with
 
 - ``detail``: one sentence a person reads;
 - ``error_code``: what went wrong, for programs ("invalid", "not_found",
@@ -36,6 +36,7 @@ DEFAULT_CODES = {
     status.HTTP_409_CONFLICT: "conflict",
     status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
     status.HTTP_429_TOO_MANY_REQUESTS: "throttled",
+    status.HTTP_503_SERVICE_UNAVAILABLE: "broker_unavailable",
 }
 
 INVALID_INPUT = _("The input was refused; see errors for each field.")

@@ -39,3 +39,16 @@ class Conflict(Exception):
         self.code = code
         self.extra = extra or {}
         super().__init__(self.message)
+
+
+class BrokerUnavailable(Exception):
+    """The job queue cannot be reached, so work cannot be accepted now (HTTP 503).
+
+    Raised before anything is recorded: the caller may simply try again later.
+    """
+
+    def __init__(self, message: str | Promise = ""):
+        self.message = str(
+            message or _("The job queue cannot be reached just now; try again shortly.")
+        )
+        super().__init__(self.message)

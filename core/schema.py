@@ -151,6 +151,22 @@ class ExchangeAutoSchema(AutoSchema):
             )
         if method in WRITE_METHODS:
             answers["409"] = self._conflict()
+        if "202" in operation.get("responses", {}):
+            # 202 means "queued for a worker": with the broker away it is a
+            # 503 instead, and nothing is recorded (core.jobs).
+            answers["503"] = self._plain(
+                503,
+                "The job queue cannot be reached; nothing was recorded. "
+                "Try again after the seconds in Retry-After.",
+                "broker_unavailable",
+                "The job queue cannot be reached just now; try again shortly.",
+            )
+            answers["503"]["headers"] = {
+                "Retry-After": {
+                    "schema": {"type": "integer"},
+                    "description": "Seconds to wait before trying again.",
+                }
+            }
         if self.view.get_throttles():
             answers["429"] = self._plain(
                 429,

@@ -62,6 +62,9 @@ class AuditRun(models.Model):
     chain_head_sequence = models.PositiveBigIntegerField(_("chain head"), null=True, blank=True)
     chain_head_digest = models.CharField(_("chain head digest"), max_length=64, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # When its task last reached the broker (empty: never did); the recovery
+    # job queues a run still `queued` again once this is older than its deadline.
+    queued_at = models.DateTimeField(_("last queued at"), null=True, blank=True)
 
     merchant_scope = ()
 

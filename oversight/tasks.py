@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from oversight.services.audit import audit_run_execute
+from oversight.services.audit import audit_run_execute, audit_runs_recover
 from oversight.services.chain import chain_seal
 from oversight.services.stats import stats_refresh
 
@@ -28,3 +28,9 @@ def stats_refresh_task() -> dict:
     """Recompute the statistics snapshot the stats endpoint and dashboard read."""
     snapshot = stats_refresh()
     return {"snapshot": snapshot.pk, "ms": snapshot.duration_ms}
+
+
+@shared_task(acks_late=True)
+def audit_runs_recover_task() -> dict:
+    """Beat: queue again audit runs a lost message left queued (see audit_runs_recover)."""
+    return audit_runs_recover()

@@ -10,7 +10,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import EventInline, ReadOnlyAdmin, ReadOnlyInline, ScopedAdmin, apply_to_selected
-from core.exceptions import BusinessRuleViolation, Conflict, InvalidTransition
+from core.exceptions import (
+    BrokerUnavailable,
+    BusinessRuleViolation,
+    Conflict,
+    InvalidTransition,
+)
 from core.money import MoneyError, fen_to_yuan, yuan_to_fen
 from core.scoping import is_operator
 from settlements import selectors
@@ -142,7 +147,7 @@ class ClearingBatchAdmin(ReadOnlyAdmin):
                 clearing_run_for_day(
                     business_date=batch.business_date, actor=request.user, dispatch="celery"
                 )
-            except (Conflict, BusinessRuleViolation) as exc:
+            except (Conflict, BusinessRuleViolation, BrokerUnavailable) as exc:
                 self.message_user(request, f"{batch}: {exc}", messages.WARNING)
             else:
                 self.message_user(request, _("%(day)s queued.") % {"day": batch})

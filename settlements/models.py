@@ -340,6 +340,10 @@ class ClearingChunk(models.Model):
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     created_at = models.DateTimeField(_("planned at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # When its task last reached the broker (empty: never did). The recovery
+    # job queues a pending chunk again once this is older than its deadline.
+    queued_at = models.DateTimeField(_("last queued at"), null=True, blank=True)
+    times_queued = models.PositiveIntegerField(_("times queued"), default=0)
 
     merchant_scope = ()
 

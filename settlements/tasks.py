@@ -10,6 +10,7 @@ from core.exceptions import Conflict
 from settlements.services.clearing import (
     clearing_batch_finalize,
     clearing_chunk_run,
+    clearing_recover,
     clearing_run_for_day,
     previous_business_day,
 )
@@ -59,3 +60,9 @@ def clearing_chunk_run_task(chunk_id: int) -> dict:
 @shared_task(acks_late=True)
 def clearing_batch_finalize_task(batch_id: int) -> bool:
     return clearing_batch_finalize(batch_id=batch_id)
+
+
+@shared_task(acks_late=True)
+def clearing_recover_task() -> dict:
+    """Beat: queue again the chunks and days a killed worker or lost message left undone."""
+    return clearing_recover()

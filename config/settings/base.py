@@ -189,9 +189,37 @@ SPECTACULAR_SETTINGS = {
 # Celery. Without REDIS_URL the broker is kombu's filesystem transport under
 # var/, so a worker and beat run with no server at all.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Every task is stopped after EXCHANGE_TASK_TIME_LIMIT seconds (soft limit a
+# minute earlier, so it can record why); the longest is the full-chain audit
+# sweep. The broker's visibility timeout is that limit plus a margin: a
+# message is redelivered only when its worker can no longer be running it, so
+# a slow task is never run twice at once. Lost work is picked up much sooner
+# by the recovery jobs below (EXCHANGE_JOBS_STALE_SECONDS), not by the broker.
+EXCHANGE_TASK_TIME_LIMIT = int(os.environ.get("TASK_TIME_LIMIT", "3300"))
+CELERY_TASK_TIME_LIMIT = EXCHANGE_TASK_TIME_LIMIT
+CELERY_TASK_SOFT_TIME_LIMIT = EXCHANGE_TASK_TIME_LIMIT - 60
+EXCHANGE_BROKER_VISIBILITY_TIMEOUT = int(
+    os.environ.get("BROKER_VISIBILITY_TIMEOUT", str(EXCHANGE_TASK_TIME_LIMIT + 600))
+)
+# Seconds a web request waits for the broker before answering 503: a refused
+# or unanswered connection must not hold a request for the 19 s of Celery's
+# default retries.
+EXCHANGE_BROKER_CONNECT_TIMEOUT = float(os.environ.get("BROKER_CONNECT_TIMEOUT", "1.5"))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "visibility_timeout": EXCHANGE_BROKER_VISIBILITY_TIMEOUT,
+        "socket_connect_timeout": EXCHANGE_BROKER_CONNECT_TIMEOUT,
+        # Above the transport's 1 s blocking pop, so an idle worker is not cut off.
+        "socket_timeout": 15,
+        "retry_on_timeout": True,
+        "health_check_interval": 25,
+    }
+    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = EXCHANGE_BROKER_CONNECT_TIMEOUT
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+        "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
+    }
 else:
     _broker_dir = VAR_DIR / "broker"
     # The filesystem transport and result store need their folders before the
@@ -219,6 +247,22 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = EXCHANGE_BROKER_CONNECT_TIMEOUT
+# One quick retry when publishing; a broker still away is the recovery jobs' to
+# make up for, not the request's to wait out.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
+# Recorded work (clearing chunks, audit runs) still waiting this long after it
+# was last queued, and not being worked on, is queued again by the recovery
+# jobs, which beat runs every EXCHANGE_JOBS_RECOVER_SECONDS.
+EXCHANGE_JOBS_STALE_SECONDS = int(os.environ.get("JOBS_STALE_SECONDS", "300"))
+EXCHANGE_JOBS_RECOVER_SECONDS = int(os.environ.get("JOBS_RECOVER_SECONDS", "120"))
+# The Retry-After a 503 names when the broker cannot be reached.
+EXCHANGE_BROKER_RETRY_AFTER_SECONDS = 30
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # One queue per workload, so a long query run or a harvest never waits in front
@@ -305,6 +349,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "interchange-partners-harvest": {
         "task": "interchange.tasks.partners_harvest_due_task",
         "schedule": crontab(minute="*/5"),
+    },
+    # Recorded work left behind by a killed worker or a broker outage is
+    # queued again: clearing chunks and days, and audit runs (see
+    # docs/reliability.md, "Jobs that always finish").
+    "settlements-clearing-recover": {
+        "task": "settlements.tasks.clearing_recover_task",
+        "schedule": EXCHANGE_JOBS_RECOVER_SECONDS,
+    },
+    "oversight-audit-runs-recover": {
+        "task": "oversight.tasks.audit_runs_recover_task",
+        "schedule": EXCHANGE_JOBS_RECOVER_SECONDS,
     },
     # Refresh the statistics snapshot the stats endpoint and dashboard read.
     "oversight-stats-refresh": {

@@ -5,6 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.response import Response
 
+from core import jobs
 from core.api import (
     OptionalReasonInputSerializer,
     ReasonInputSerializer,
@@ -61,7 +62,9 @@ class PartnerExchangeViewSet(ServiceCreateMixin, ServiceUpdateMixin, ScopedReadO
         partner = self.get_object()
         data = HarvestInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = partner_harvest_task.delay(partner.pk, data.validated_data["full"])
+        # No row records a harvest before it starts, so a broker that is away
+        # is a 503 the operator retries, not a harvest silently lost.
+        result = jobs.send_now(partner_harvest_task, partner.pk, data.validated_data["full"])
         return Response(
             {"partner": partner.pk, "task_id": result.id}, status=status.HTTP_202_ACCEPTED
         )

@@ -4,11 +4,14 @@ import datetime as dt
 import logging
 from collections import Counter
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
+from core import jobs
 from core.exceptions import BusinessRuleViolation
 from core.transitions import lock_one, transition
 from oversight.choices import (
@@ -34,16 +37,60 @@ LOOKUP_CHUNK = 500
 
 @transaction.atomic
 def audit_run_request(*, actor: User, full_chain_verify: bool = False) -> AuditRun:
-    """Queue an audit sweep started by an operator; the worker runs it after commit."""
+    """Queue an audit sweep started by an operator; the worker runs it after commit.
+
+    With the broker away this refuses (BrokerUnavailable, a 503) before
+    recording the run; a run recorded whose message is lost later is queued
+    again by `audit_runs_recover`.
+    """
+    jobs.broker_check()
     run = AuditRun.objects.create(
         trigger=AuditTrigger.OPERATOR,
         requested_by=actor if getattr(actor, "pk", None) else None,
         full_chain_verify=full_chain_verify,
     )
+    _runs_queue([run.pk])
+    return run
+
+
+def _runs_queue(run_ids: list[int]) -> None:
+    """Send each run's task after commit, stamped queued_at; a refused one loses the stamp."""
     from oversight.tasks import audit_run_task
 
-    transaction.on_commit(lambda: audit_run_task.delay(run_id=run.pk))
-    return run
+    AuditRun.objects.filter(pk__in=run_ids).update(queued_at=timezone.now())
+
+    def unsent(rest: list[tuple]) -> None:
+        AuditRun.objects.filter(pk__in=[args[0] for args in rest]).update(queued_at=None)
+
+    jobs.send_after_commit(audit_run_task, [(run_id,) for run_id in run_ids], on_unsent=unsent)
+
+
+def audit_runs_recover(*, now: dt.datetime | None = None) -> dict:
+    """Queue again the audit runs still `queued` long after they were last queued.
+
+    Run by beat every EXCHANGE_JOBS_RECOVER_SECONDS: a run whose message a
+    broker outage or a killed worker lost would otherwise stay queued for
+    ever. Runs left `running` by a killed worker are closed as failed first
+    (after EXCHANGE_AUDIT_STALE_MINUTES), so they no longer block the next.
+    Claimed under FOR UPDATE SKIP LOCKED, so two recoveries at once queue a
+    run once; a run delivered twice is started once (audit_run_execute).
+    """
+    now = now or timezone.now()
+    _fail_stale_runs()
+    stale_before = now - dt.timedelta(seconds=settings.EXCHANGE_JOBS_STALE_SECONDS)
+    with transaction.atomic():
+        stale = list(
+            AuditRun.objects.select_for_update(skip_locked=True)
+            .filter(status=AuditRunStatus.QUEUED)
+            .annotate(last_queued=Coalesce("queued_at", "created_at"))
+            .filter(last_queued__lt=stale_before)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if stale:
+            logger.warning("audit runs %s left queued; queued again", stale)
+            _runs_queue(stale)
+    return {"requeued": stale} if stale else {}
 
 
 def _fail_stale_runs() -> None:

@@ -26,11 +26,14 @@ import time
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
+from core import jobs
 from core.exceptions import BusinessRuleViolation, Conflict
+from core.filters import local_day_start
 from core.transitions import transition
 from marketplace.services.batch_moves import clearable_params, orders_clear
 from settlements.choices import (
@@ -182,23 +185,106 @@ def clearing_run_for_day(
     commits) so several workers share the day, each chunk task finalizing the
     batch when it is the last.
     """
+    if dispatch == "celery":
+        # Refuse (503) before opening or planning anything when the broker is away.
+        jobs.broker_check()
     batch, chunk_ids = clearing_prepare(
         business_date=business_date, actor=actor, chunk_size=chunk_size
     )
-    if dispatch == "celery" and chunk_ids:
-        from settlements.tasks import clearing_chunk_run_task
-
-        def queue() -> None:
-            for chunk_id in chunk_ids:
-                clearing_chunk_run_task.delay(chunk_id)
-
-        transaction.on_commit(queue)
+    if dispatch == "celery":
+        if chunk_ids:
+            chunks_queue(chunk_ids)
+        else:
+            # Nothing left to clear (every chunk done, nothing new): a batch a
+            # lost finalizer left running moves on now.
+            clearing_batch_finalize(batch_id=batch.pk)
+            batch.refresh_from_db()
         return batch
     for chunk_id in chunk_ids:
         clearing_chunk_run(chunk_id=chunk_id)
     clearing_batch_finalize(batch_id=batch.pk)
     batch.refresh_from_db()
     return batch
+
+
+def chunks_queue(chunk_ids: list[int]) -> None:
+    """Queue one task per chunk once the current transaction commits.
+
+    The chunks are stamped `queued_at` now; those the broker refuses lose the
+    stamp again, so the recovery job takes them at its next run.
+    """
+    from settlements.tasks import clearing_chunk_run_task
+
+    ClearingChunk.objects.filter(pk__in=chunk_ids).update(
+        queued_at=timezone.now(), times_queued=F("times_queued") + 1
+    )
+
+    def unsent(rest: list[tuple]) -> None:
+        ClearingChunk.objects.filter(pk__in=[args[0] for args in rest]).update(queued_at=None)
+
+    jobs.send_after_commit(
+        clearing_chunk_run_task, [(chunk_id,) for chunk_id in chunk_ids], on_unsent=unsent
+    )
+
+
+def clearing_recover(*, now: dt.datetime | None = None) -> dict:
+    """Queue again the clearing work a killed worker or a broker outage left undone.
+
+    Run by beat every EXCHANGE_JOBS_RECOVER_SECONDS. For every running batch:
+    its pending chunks that nobody is clearing right now (their row is not
+    locked) and that were last queued more than EXCHANGE_JOBS_STALE_SECONDS
+    ago are queued again; a batch with no chunk pending is finalized, or
+    planned when it has eligible orders but no chunks (a planner killed
+    half-way). And a previous business day that beat's 01:00 run never
+    reached (the broker was away) is started.
+
+    Safe to run at any time and twice at once: chunks are claimed under
+    FOR UPDATE SKIP LOCKED and stamped in the same transaction, and every
+    chunk and finalizer is idempotent, so a needless re-queue only costs a
+    skipped task.
+    """
+    now = now or timezone.now()
+    stale_before = now - dt.timedelta(seconds=settings.EXCHANGE_JOBS_STALE_SECONDS)
+    summary: dict[str, list] = {"requeued": [], "finalized": [], "planned": [], "started": []}
+    for batch in ClearingBatch.objects.filter(status=ClearingStatus.RUNNING).order_by("pk"):
+        with transaction.atomic():
+            stale = list(
+                ClearingChunk.objects.select_for_update(skip_locked=True)
+                .filter(batch=batch, status=ChunkStatus.PENDING)
+                .annotate(last_queued=Coalesce("queued_at", "created_at"))
+                .filter(last_queued__lt=stale_before)
+                .order_by("seq")
+                .values_list("pk", flat=True)
+            )
+            if stale:
+                logger.warning(
+                    "clearing of %s: %s chunk(s) left pending, queued again",
+                    batch.business_date,
+                    len(stale),
+                )
+                chunks_queue(stale)
+                summary["requeued"] += stale
+                continue
+        if batch.chunks.filter(status=ChunkStatus.PENDING).exists():
+            continue  # being cleared, or queued recently
+        if batch.created_at >= stale_before and not batch.chunks.exists():
+            continue  # its planner may be at work right now
+        if _eligible_exists(batch.business_date):
+            clearing_run_for_day(business_date=batch.business_date, dispatch="celery")
+            summary["planned"].append(batch.business_date.isoformat())
+        elif clearing_batch_finalize(batch_id=batch.pk):
+            summary["finalized"].append(batch.business_date.isoformat())
+    day = previous_business_day(now)
+    scheduled = local_day_start(day + dt.timedelta(days=1)) + dt.timedelta(hours=1)
+    if (
+        now - scheduled > dt.timedelta(seconds=settings.EXCHANGE_JOBS_STALE_SECONDS)
+        and not ClearingBatch.objects.filter(business_date=day).exists()
+        and _eligible_exists(day)
+    ):
+        logger.warning("clearing of %s never started; starting it", day)
+        clearing_run_for_day(business_date=day, dispatch="celery")
+        summary["started"].append(day.isoformat())
+    return {name: values for name, values in summary.items() if values}
 
 
 def _execute(cursor, statement: str, params: dict | None = None) -> None:
