@@ -303,12 +303,21 @@ def clearing_chunk_run(*, chunk_id: int) -> dict:
     entries and moves its orders and balances; postings of the chunk sum to 0.
     """
     # Lock the chunk row only ("of self"): locking the joined batch row too
-    # would make every chunk of the day wait for the one before it.
+    # would make every chunk of the day wait for the one before it. A chunk
+    # another worker is clearing right now (a message delivered twice) is
+    # skipped at once instead of holding this worker until that one commits:
+    # if that worker dies, the chunk is still pending and the recovery job
+    # queues it again.
     chunk = (
-        ClearingChunk.objects.select_for_update(of=("self",))
+        ClearingChunk.objects.select_for_update(of=("self",), skip_locked=True)
         .select_related("batch")
-        .get(pk=chunk_id)
+        .filter(pk=chunk_id)
+        .first()
     )
+    if chunk is None:
+        if not ClearingChunk.objects.filter(pk=chunk_id).exists():
+            raise ClearingChunk.DoesNotExist(f"no clearing chunk {chunk_id}")
+        return {"chunk": chunk_id, "skipped": True, "busy": True}
     if chunk.status == ChunkStatus.DONE:
         return {"chunk": chunk.pk, "skipped": True}
     batch = chunk.batch
