@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from tests.conftest import ROOT, _database_url_for_test_db
@@ -124,7 +125,8 @@ class Processes:
         process = self._popen(
             [
                 "worker", "--pool=prefork", f"--concurrency={concurrency}",
-                "--queues", self.queue, "--loglevel=info", "--without-gossip",
+                "--queues", ",".join([self.queue, *settings.EXCHANGE_QUEUES]),
+                "--loglevel=info", "--without-gossip",
                 "--without-mingle", "--without-heartbeat",
                 "--hostname", f"{self.queue}-{self.logs}@%h",
             ],
