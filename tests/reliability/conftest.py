@@ -117,7 +117,7 @@ class Processes:
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so it can be killed whole
         )  # fmt: skip
-        process.log_path = log.name  # type: ignore[attr-defined]
+        process.log_path = log.name
         self.started.append(process)
         return process
 

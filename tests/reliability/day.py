@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from core.filters import local_day_start
 from marketplace.models import Order
-from publicdata.models import Department
 from settlements.choices import AccountKind, EntryPurpose
 from settlements.services.ledger import Line, account_get, exchange_account, journal_post
 from tests.factories.accounts import MerchantFactory
@@ -30,7 +29,7 @@ class Cast:
         for seller in self.sellers:
             product = ProductFactory(provider=seller, listed_at=timezone.now())
             self.plans.append(PlanFactory(product=product))
-        self.department: Department = DepartmentFactory()
+        self.department = DepartmentFactory()
 
 
 def build_day(cast: Cast, day: dt.date, count: int) -> tuple[int, int]:
