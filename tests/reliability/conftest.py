@@ -232,3 +232,13 @@ class LiveServer:
                 return False
 
         wait_for(up, timeout=90, what="the web server to start")
+
+
+@pytest.fixture(autouse=True)
+def _join_flag_reset():
+    """Eager tasks run in two threads at once leave Celery's process-wide "inside a task"
+    flag set (each restores what it saw on entry); later tests must not inherit it."""
+    yield
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
