@@ -54,7 +54,8 @@ def test_fifty_threads_of_trading_keep_the_ledger_whole():
     errors: list[BaseException] = []
     counts = {"placed": 0, "paid": 0, "cancelled": 0, "refunded": 0, "cleared": 0, "refused": 0}
     lock = threading.Lock()
-    readings = {"checks": 0, "bad": []}
+    checks = [0]
+    bad: list[tuple] = []
 
     def count(name: str) -> None:
         with lock:
@@ -111,9 +112,9 @@ def test_fifty_threads_of_trading_keep_the_ledger_whole():
                     postings, balances = cursor.fetchone()
                     cursor.execute(MERCHANT_BALANCES_NEGATIVE)
                     (negative,) = cursor.fetchone()
-                readings["checks"] += 1
+                checks[0] += 1
                 if postings != 0 or balances != 0 or negative:
-                    readings["bad"].append((postings, balances, negative))
+                    bad.append((postings, balances, negative))
                 time.sleep(0.05)
         except BaseException as exc:
             errors.append(exc)
@@ -127,11 +128,11 @@ def test_fifty_threads_of_trading_keep_the_ledger_whole():
         thread.start()
     for thread in threads:
         thread.join(SECONDS + 120)
-    print(f"operations: {counts}; ledger readings: {readings['checks']}")
+    print(f"operations: {counts}; ledger readings: {checks[0]}")
     # then nothing failed, the readers never saw the ledger off, and it adds up at the end
     assert errors == []
-    assert readings["bad"] == []
-    assert readings["checks"] > 0
+    assert bad == []
+    assert checks[0] > 0
     assert counts["placed"] > 0
     assert counts["paid"] > 0
     assert ledger_problems() == {"balances_off": 0, "entries_unbalanced": 0, "ledger_sum": 0}
