@@ -242,3 +242,20 @@ def _join_flag_reset():
     from celery._state import _set_task_join_will_block
 
     _set_task_join_will_block(False)
+
+
+# Hypothesis profiles of the suite's property tests: "ci" is what CI runs (100 examples of
+# 30 steps); "dev", the default elsewhere, is a quicker look. HYPOTHESIS_PROFILE picks one.
+from hypothesis import HealthCheck  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+_SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large]
+hypothesis_settings.register_profile(
+    "ci", max_examples=100, stateful_step_count=30, deadline=None, suppress_health_check=_SLOW_OK
+)
+hypothesis_settings.register_profile(
+    "dev", max_examples=15, stateful_step_count=30, deadline=None, suppress_health_check=_SLOW_OK
+)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev")
+)
