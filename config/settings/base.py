@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "settlements",
     "oversight",
     "interchange",
+    "querying",
 ]
 
 MIDDLEWARE = [
@@ -236,6 +237,10 @@ else:
     CELERY_RESULT_BACKEND = f"file://{_broker_dir / 'results'}"
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TIMEZONE = TIME_ZONE
+# The query service's loads and runs go to a queue of their own, served by a
+# worker that holds the query role's connection (scripts/run-exchange.sh).
+QUERY_TASK_QUEUE = os.environ.get("QUERY_TASK_QUEUE", "querying")
+CELERY_TASK_ROUTES = {"querying.tasks.*": {"queue": QUERY_TASK_QUEUE}}
 CELERY_ENABLE_UTC = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -421,3 +426,17 @@ EXCHANGE_HARVEST_LIMITS = {
     # this margin, so a partner whose clock runs behind ours loses nothing.
     "since_overlap_seconds": int(os.environ.get("HARVEST_SINCE_OVERLAP_SECONDS", "600")),
 }
+
+# The query service (querying, docs/querying.md). Loaded data is read through
+# the query role: QUERY_DATABASE_URL, or DATABASE_URL's server and database
+# with the role QUERY_DATABASE_ROLE (default: <database>_querydata) and
+# QUERY_DATABASE_PASSWORD.
+QUERY_DATABASE_URL = os.environ.get("QUERY_DATABASE_URL", "")
+QUERY_DATABASE_ROLE = os.environ.get("QUERY_DATABASE_ROLE", "")
+QUERY_DATABASE_PASSWORD = os.environ.get("QUERY_DATABASE_PASSWORD", "")
+QUERY_UPLOAD_DIR = os.environ.get("QUERY_UPLOAD_DIR", str(VAR_DIR / "query-uploads"))
+# epsilon a buyer may spend per product per month, unless the data set says otherwise
+QUERY_BUDGET_EPSILON = os.environ.get("QUERY_BUDGET_EPSILON", "10")
+# seconds one run may take in the database, and most groups one result may hold
+QUERY_RUN_SECONDS = int(os.environ.get("QUERY_RUN_SECONDS", "120"))
+QUERY_MAX_RESULT_ROWS = int(os.environ.get("QUERY_MAX_RESULT_ROWS", "1000"))

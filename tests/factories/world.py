@@ -67,7 +67,15 @@ def load_all_builders() -> None:
     """Import every app's builders (each lives in tests/factories/<app>.py)."""
     import importlib
 
-    for app in ("products", "publicdata", "marketplace", "settlements", "oversight", "interchange"):
+    for app in (
+        "products",
+        "publicdata",
+        "marketplace",
+        "settlements",
+        "oversight",
+        "interchange",
+        "querying",
+    ):
         try:
             importlib.import_module(f"tests.factories.{app}")
         except ModuleNotFoundError as exc:

@@ -1,0 +1,16 @@
+"""The query service's jobs, on a queue of their own (QUERY_TASK_QUEUE).
+
+Loads and runs hold a connection as the query role and may take long; their
+own queue (and worker) keeps them from delaying clearing or billing.
+"""
+
+from celery import shared_task
+
+from querying.services.datasets import dataset_load_run
+
+
+@shared_task(acks_late=True)
+def dataset_load_task(dataset_id: int, path: str) -> str:
+    """Load one file into its data set; a redelivered task finds it loaded and stops."""
+    dataset = dataset_load_run(dataset_id=dataset_id, path=path)
+    return f"data set {dataset_id}: {dataset.status}, {dataset.rows_loaded} rows"
