@@ -1,4 +1,4 @@
-"""The query service's jobs, on a queue of their own (QUERY_TASK_QUEUE).
+"""The query service's jobs, on the "query" queue of their own (EXCHANGE_QUEUES).
 
 Loads and runs hold a connection as the query role and may take long; their
 own queue (and worker) keeps them from delaying clearing or billing.

@@ -237,10 +237,6 @@ else:
     CELERY_RESULT_BACKEND = f"file://{_broker_dir / 'results'}"
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TIMEZONE = TIME_ZONE
-# The query service's loads and runs go to a queue of their own, served by a
-# worker that holds the query role's connection (scripts/run-exchange.sh).
-QUERY_TASK_QUEUE = os.environ.get("QUERY_TASK_QUEUE", "querying")
-CELERY_TASK_ROUTES = {"querying.tasks.*": {"queue": QUERY_TASK_QUEUE}}
 CELERY_ENABLE_UTC = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
