@@ -92,8 +92,15 @@ class Dataset(TimeStampedModel):
             return 0
         return min(99, self.bytes_read * 100 // self.bytes_total)
 
-    def column(self, name: str) -> dict | None:
+    def column(self, name) -> dict | None:
         return next((c for c in self.columns if c["name"] == name), None)
+
+    def column_type(self, name: str) -> str:
+        """The declared type of a column a checked template names (it exists)."""
+        column = self.column(name)
+        if column is None:
+            raise KeyError(name)
+        return column["type"]
 
 
 class DatasetEvent(StatusEvent):

@@ -317,7 +317,10 @@ def order_place(
     quantity; subscription: price per period x periods; free: 0), never taken
     from the client; the contract snapshot is frozen now; nobody buys from
     itself; public data is bought only for an authorized scenario of the
-    product. Metered plans are ordered by the monthly usage bill, not here.
+    product. A metered plan's order is the buyer's agreement to its terms: it
+    costs nothing now (paid at once), and the usage it allows is billed by the
+    monthly usage bill, one order per month; a buyer holds one such agreement
+    per plan at a time.
     """
     if actor is not None and not is_operator(actor) and actor.merchant_id != buyer.pk:
         raise PermissionDenied("a merchant's people place orders for their own merchant only")
@@ -331,12 +334,27 @@ def order_place(
         raise BusinessRuleViolation("a whole number of at least 1", field="quantity")
     period_start = period_end = None
     if plan.kind == PlanKind.METERED:
-        raise BusinessRuleViolation(
-            "metered plans are billed monthly from usage records; there is nothing to order",
-            field="plan",
-            code="metered",
-        )
-    if plan.kind == PlanKind.FREE:
+        if quantity != 1:
+            raise BusinessRuleViolation("a metered plan is agreed to once", field="quantity")
+        if Order.objects.filter(
+            buyer=buyer,
+            plan=plan,
+            billed_month__isnull=True,
+            status__in=[
+                OrderStatus.PENDING_PAYMENT,
+                OrderStatus.PAID,
+                OrderStatus.DELIVERED,
+                OrderStatus.ACCEPTED,
+                OrderStatus.CLEARED,
+                OrderStatus.SETTLED,
+            ],
+        ).exists():
+            raise Conflict(
+                "you already hold this metered plan; its usage is billed monthly",
+                code="metered_held",
+            )
+        amount_fen = 0
+    elif plan.kind == PlanKind.FREE:
         if quantity != 1:
             raise BusinessRuleViolation("a free plan is ordered once", field="quantity")
         amount_fen = 0
@@ -368,6 +386,12 @@ def order_place(
         period_start=period_start,
         period_end=period_end,
         scenario=scenario,
+        usage={"billing": "monthly", "unit_price": fen_to_yuan(plan.unit_price_fen)}
+        if plan.kind == PlanKind.METERED
+        else None,
+        reason="metered plan agreed to: usage billed monthly"
+        if plan.kind == PlanKind.METERED
+        else "placed",
     )
 
 

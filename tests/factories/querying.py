@@ -48,3 +48,35 @@ def _dataset_event(owner, counterparty):
     return _dataset(owner, counterparty).events.create(
         from_status="", to_status="declared", created_at=timezone.now()
     )
+
+
+def approved_template(dataset: Dataset, **kwargs):
+    """A template over a loaded data set, submitted (cost computed by the engine) and approved."""
+    from querying.choices import TEMPLATE_COMPLIANCE_CHECKLIST, TEMPLATE_PRIVACY_CHECKLIST
+    from querying.services import templates
+    from tests.factories.accounts import OperatorFactory
+
+    operator = OperatorFactory()
+    kwargs.setdefault("name", "people by region")
+    kwargs.setdefault(
+        "aggregates", [{"function": "count"}, {"function": "avg", "column": "income"}]
+    )
+    kwargs.setdefault("dimensions", ["region"])
+    kwargs.setdefault("filters", [{"column": "age", "op": "ge", "parameter": "min_age"}])
+    template = templates.template_create(actor=None, dataset=dataset, **kwargs)
+    templates.template_submit(actor=None, template=template)
+    templates.template_review_start(actor=operator, template=template)
+    return templates.template_approve(
+        actor=operator,
+        template=template,
+        compliance_checklist=dict.fromkeys(TEMPLATE_COMPLIANCE_CHECKLIST, True),
+        privacy_checklist=dict.fromkeys(TEMPLATE_PRIVACY_CHECKLIST, True),
+    )
+
+
+def agreement(buyer, product):
+    """The buyer's order of the product's metered plan (in force at once: nothing to pay)."""
+    from marketplace.services.orders import order_place
+    from tests.factories.marketplace import person_of
+
+    return order_place(actor=person_of(buyer), buyer=buyer, plan=metered_plan(product))

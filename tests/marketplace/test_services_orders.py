@@ -67,11 +67,18 @@ def test_free_plan_costs_nothing_and_is_paid_at_once(buyer, product):
     assert (order.amount_fen, order.status) == (0, "paid")
 
 
-def test_metered_plan_is_not_ordered_directly(buyer, product):
+def test_a_metered_plan_is_agreed_to_at_no_charge_once(buyer, product):
+    # given a metered plan (a price per call, billed monthly from usage)
     plan = PlanFactory(product=product, kind="metered", price_fen=0, unit_price_fen=5)
-    with pytest.raises(BusinessRuleViolation) as exc:
+    # when the buyer orders it
+    order = place(buyer, plan)
+    # then the order is the agreement: nothing to pay now, usage billed monthly
+    assert (order.amount_fen, order.status, order.billed_month) == (0, "paid", None)
+    assert order.contract["usage"] == {"billing": "monthly", "unit_price": "0.05"}
+    # and a second agreement to the same plan is refused
+    with pytest.raises(Conflict) as exc:
         place(buyer, plan)
-    assert exc.value.field == "plan"
+    assert exc.value.code == "metered_held"
 
 
 def test_a_merchant_cannot_buy_its_own_product(seller, plan):
