@@ -110,8 +110,7 @@ def sample_parameters(template) -> dict:
         ColumnType.BOOLEAN: True,
     }
     return {
-        f["parameter"]: samples[template.dataset.column_type(f["column"])]
-        for f in template.filters
+        f["parameter"]: samples[template.dataset.column_type(f["column"])] for f in template.filters
     }
 
 
