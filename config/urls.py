@@ -18,6 +18,7 @@ API_APPS = [
     "settlements",
     "oversight",
     "interchange",
+    "querying",
 ]
 
 urlpatterns = [

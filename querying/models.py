@@ -246,6 +246,7 @@ class PrivacyBudget(models.Model):
     spent_epsilon = models.DecimalField(
         _("spent (epsilon)"), default=Decimal(0), max_digits=12, decimal_places=6
     )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     merchant_scope = ("buyer",)

@@ -10,6 +10,8 @@ mkdir -p var
 echo "==> database: ${DATABASE_URL:-SQLite in var/exchange.sqlite3}"
 echo "==> broker:   ${REDIS_URL:-filesystem queue in var/broker (no server needed)}"
 $BIN/python manage.py migrate --noinput
+# The query service's role (owns and reads loaded data; docs/querying.md). On SQLite it says it needs PostgreSQL.
+$BIN/python manage.py query_roles
 $BIN/python manage.py seed_demo --if-empty
 
 # Stop the three main processes; each shuts its own children down cleanly.

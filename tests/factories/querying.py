@@ -12,6 +12,12 @@ from tests.factories.world import builds
 from tests.querying.data import COLUMNS
 
 
+def builds_model(name: str):
+    from django.apps import apps
+
+    return builds(apps.get_model("querying", name))
+
+
 def privacy_product(provider=None, **kwargs) -> Product:
     """A listed privacy-computing product with a metered plan (a price per run)."""
     if provider is not None:
@@ -80,3 +86,59 @@ def agreement(buyer, product):
     from tests.factories.marketplace import person_of
 
     return order_place(actor=person_of(buyer), buyer=buyer, plan=metered_plan(product))
+
+
+def _template_row(product: Product, **kwargs):
+    from querying.models import QueryTemplate
+
+    dataset = dataset_row(product)
+    kwargs.setdefault("name", "count by region")
+    kwargs.setdefault("aggregates", [{"function": "count"}])
+    kwargs.setdefault("dimensions", ["region"])
+    return QueryTemplate.objects.create(dataset=dataset, product=product, **kwargs)
+
+
+@builds_model("QueryTemplate")
+def _template(owner, counterparty):
+    return _template_row(privacy_product(owner))
+
+
+@builds_model("QueryTemplateEvent")
+def _template_event(owner, counterparty):
+    return _template(owner, counterparty).events.create(to_status="draft")
+
+
+@builds_model("PrivacyBudget")
+def _budget(owner, counterparty):
+    from querying.models import PrivacyBudget
+
+    return PrivacyBudget.objects.create(
+        buyer=owner,
+        product=privacy_product(counterparty),
+        period_start=timezone.localdate().replace(day=1),
+        limit_epsilon=Decimal(10),
+    )
+
+
+@builds_model("QueryRun")
+def _run(owner, counterparty):
+    from querying.models import QueryRun
+    from tests.factories.marketplace import OrderFactory
+
+    product = privacy_product(counterparty)
+    template = _template_row(product, status="approved")
+    order = OrderFactory(buyer=owner, plan=metered_plan(product), amount_fen=0, status="paid")
+    return QueryRun.objects.create(
+        buyer=owner,
+        product=product,
+        template=template,
+        order=order,
+        parameters={},
+        parameters_hash="0" * 64,
+        period_start=timezone.localdate().replace(day=1),
+    )
+
+
+@builds_model("QueryRunEvent")
+def _run_event(owner, counterparty):
+    return _run(owner, counterparty).events.create(to_status="queued")
