@@ -47,7 +47,7 @@ def test_a_buyer_runs_an_approved_template_through_the_api(
         provider.post(f"/api/v1/query-templates/{tid}/submit/").json()["cost_epsilon"] == "0.500000"
     )
     operator_api.post(f"/api/v1/query-templates/{tid}/start-review/")
-    half = {"compliance_checklist": {}, "privacy_checklist": {}}
+    half: dict[str, dict] = {"compliance_checklist": {}, "privacy_checklist": {}}
     refused = operator_api.post(f"/api/v1/query-templates/{tid}/approve/", half, format="json")
     assert refused.status_code == 400
     approved = operator_api.post(
