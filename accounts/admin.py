@@ -2,14 +2,16 @@ from pathlib import Path
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import password_validation
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import FileResponse, Http404
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts import services
-from accounts.choices import KIND_FIELDS, MerchantKind
+from accounts.choices import KIND_FIELDS, MerchantKind, MerchantRole
 from accounts.models import (
     Merchant,
     MerchantApplication,
@@ -17,7 +19,8 @@ from accounts.models import (
     MerchantEvent,
     User,
 )
-from accounts.services import joining
+from accounts.services import joining, people
+from accounts.services.people import PERSON_PROFILE_FIELDS
 from core.admin import (
     EventInline,
     ReasonActionForm,
@@ -26,7 +29,7 @@ from core.admin import (
     apply_to_selected,
 )
 from core.exceptions import BusinessRuleViolation
-from core.scoping import is_operator
+from core.scoping import is_merchant_owner, is_operator
 
 
 def run_transition_action(modeladmin, request, queryset, service, *, object_kwarg: str):
@@ -153,24 +156,218 @@ class MerchantAdmin(ScopedAdmin):
         )
 
 
+PERSON_KINDS = {
+    "operator": _("exchange operator"),
+    MerchantRole.OWNER: _("the merchant's owner"),
+    MerchantRole.STAFF: _("the merchant's staff"),
+}
+
+
+class PersonAddForm(forms.ModelForm):
+    """A new person with exactly one role; the choices offered are those the actor holds.
+
+    `actor` is set by PersonAdmin.get_form. An owner adds staff of its own
+    merchant only (no kind or merchant to choose); an operator chooses both;
+    only a superuser sees "superuser".
+    """
+
+    actor: User | None = None
+
+    kind = forms.ChoiceField(
+        label=pgettext_lazy("people", "role"), choices=list(PERSON_KINDS.items())
+    )
+    grant_superuser = forms.BooleanField(
+        label=_("superuser (every right, including making superusers)"), required=False
+    )
+    password1 = forms.CharField(
+        label=pgettext_lazy("people", "password"),
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
+    )
+    password2 = forms.CharField(
+        label=pgettext_lazy("people", "password again"),
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
+    )
+
+    class Meta:
+        model = User
+        fields = ("username", "email", "first_name", "last_name", "merchant")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        actor = self.actor
+        if not is_operator(actor):
+            self.fields.pop("kind", None)
+            self.fields.pop("merchant", None)
+        if not getattr(actor, "is_superuser", False):
+            self.fields.pop("grant_superuser", None)
+
+    def clean(self):
+        data = super().clean()
+        actor = self.actor
+        if data.get("password1") != data.get("password2"):
+            self.add_error("password2", _("The two passwords differ."))
+        elif data.get("password1"):
+            try:
+                password_validation.validate_password(data["password1"], self.instance)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        kind = data.get("kind") if is_operator(actor) else MerchantRole.STAFF
+        merchant = data.get("merchant") if is_operator(actor) else getattr(actor, "merchant", None)
+        if kind == "operator" and merchant is not None:
+            self.add_error("merchant", _("An operator belongs to no merchant."))
+        if kind != "operator" and merchant is None:
+            self.add_error("merchant", _("Name the merchant this person works for."))
+        if data.get("grant_superuser") and kind != "operator":
+            self.add_error("grant_superuser", _("A superuser is an exchange operator."))
+        data["kind"], data["merchant"] = kind, merchant
+        # The instance is validated against the role constraints before saving.
+        self.instance.is_operator = kind == "operator"
+        self.instance.merchant = merchant if kind != "operator" else None
+        self.instance.merchant_role = "" if kind == "operator" else kind
+        return data
+
+
 @admin.register(User)
 class PersonAdmin(ScopedAdmin, DjangoUserAdmin):
-    list_display = ("username", "email", "merchant", "merchant_role", "is_operator", "is_active")
+    """People: an operator manages anyone but superusers; an owner its staff; nobody themselves.
+
+    Every write goes through accounts.services.people, which refuses any right
+    the actor does not hold; the pages only offer what the services accept.
+    """
+
+    add_form = PersonAddForm
+    action_form = ReasonActionForm
+    list_display = ("username", "full_name", "merchant", "role", "is_active", "last_login")
     list_filter = ("is_operator", "merchant_role", "is_active")
-    search_fields = ("username", "email", "merchant__legal_name")
+    search_fields = ("username", "email", "first_name", "last_name", "merchant__legal_name")
+    actions = ["deactivate", "reactivate"]
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
-        (_("Exchange role"), {"fields": ("is_operator", "merchant", "merchant_role")}),
+        (None, {"fields": ("username", "password")}),
+        (
+            pgettext_lazy("people", "Personal info"),
+            {"fields": ("first_name", "last_name", "email")},
+        ),
+        (
+            _("Exchange role"),
+            {"fields": ("role", "merchant", "is_active", "is_superuser")},
+        ),
+        (pgettext_lazy("people", "Important dates"), {"fields": ("last_login", "date_joined")}),
     )
-    operator_only_fields = (
-        "is_operator",
-        "merchant",
-        "merchant_role",
-        "is_superuser",
-        "is_staff",
-        "groups",
-        "user_permissions",
-    )
+    editable_fields = PERSON_PROFILE_FIELDS
+
+    @admin.display(description=pgettext_lazy("people", "name"))
+    def full_name(self, person):
+        return person.get_full_name() or "-"
+
+    @admin.display(description=pgettext_lazy("people", "role"))
+    def role(self, person):
+        if person.is_superuser:
+            return pgettext_lazy("people", "superuser")
+        if person.is_operator:
+            return PERSON_KINDS["operator"]
+        return person.get_merchant_role_display()
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None:
+            return self.fieldsets
+        fields = ["username"]
+        if is_operator(request.user):
+            fields += ["kind", "merchant"]
+        if request.user.is_superuser:
+            fields.append("grant_superuser")
+        fields += ["email", "first_name", "last_name", "password1", "password2"]
+        return ((None, {"fields": fields}),)
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            # A form class of the request's own, so the actor never leaks between requests.
+            form = type("PersonAddForm", (PersonAddForm,), {"actor": request.user})
+            kwargs["form"] = form
+            kwargs["fields"] = ["username", "email", "first_name", "last_name"]
+            if is_operator(request.user):
+                kwargs["fields"].append("merchant")
+            return admin.ModelAdmin.get_form(self, request, None, **kwargs)
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        fields = [f for fs in self.fieldsets for f in fs[1]["fields"] if f != "password"]
+        if self.has_change_permission(request, obj):
+            return [f for f in fields if f not in self.editable_fields]
+        return fields
+
+    def has_add_permission(self, request) -> bool:
+        return is_operator(request.user) or is_merchant_owner(request.user)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is None:
+            return self.has_add_permission(request)
+        return self._in_scope(request, obj) and people.person_may_manage(request.user, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # people are deactivated, never deleted: their acts stay attributed
+
+    def get_actions(self, request):
+        return super().get_actions(request) if self.has_add_permission(request) else {}
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        try:
+            if change:
+                people.person_update(
+                    actor=request.user,
+                    person=obj,
+                    **{f: data[f] for f in self.editable_fields if f in form.changed_data},
+                )
+                return
+            kind = data["kind"]
+            saved = people.person_add(
+                actor=request.user,
+                username=data["username"],
+                merchant=data["merchant"] if kind != "operator" else None,
+                role="" if kind == "operator" else kind,
+                is_operator_role=kind == "operator",
+                is_superuser=bool(data.get("grant_superuser")),
+                password=data["password1"],
+                email=data.get("email") or "",
+                first_name=data.get("first_name") or "",
+                last_name=data.get("last_name") or "",
+            )
+        except BusinessRuleViolation as exc:
+            raise forms.ValidationError({exc.field: exc.message}) from exc
+        obj.pk = saved.pk
+        obj._state.adding = False
+
+    def save_related(self, request, form, formsets, change):
+        # No groups or model permissions: rights come from the role alone.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def _set_active(self, request, queryset, *, is_active: bool, done_message):
+        apply_to_selected(
+            self,
+            request,
+            queryset,
+            lambda person: people.person_set_active(
+                actor=request.user, person=person, is_active=is_active
+            ),
+            done_message=done_message,
+        )
+
+    @admin.action(description=_("Deactivate the selected people (they can no longer sign in)"))
+    def deactivate(self, request, queryset):
+        self._set_active(
+            request, queryset, is_active=False, done_message=_("%(count)d person(s) deactivated.")
+        )
+
+    @admin.action(description=_("Reactivate the selected people"))
+    def reactivate(self, request, queryset):
+        self._set_active(
+            request, queryset, is_active=True, done_message=_("%(count)d person(s) reactivated.")
+        )
 
 
 class MerchantApplicationEventInline(EventInline):

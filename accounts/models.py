@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -13,6 +14,7 @@ from accounts.choices import (
 )
 from accounts.credit_code import CreditCodeError, validate_credit_code
 from core.models import StatusEvent, TimeStampedModel
+from core.scoping import OWNER_ROLE
 
 
 def credit_code_validator(value: str) -> None:
@@ -22,11 +24,29 @@ def credit_code_validator(value: str) -> None:
         raise ValidationError(exc.message, code=exc.rule) from exc
 
 
+class UserManager(DjangoUserManager):
+    """Every user has a role: `createsuperuser` makes an operator; other users name theirs."""
+
+    def create_user(self, username, email=None, password=None, **extra_fields):
+        has_merchant = (extra_fields.get("merchant"), extra_fields.get("merchant_id")) != (
+            None,
+            None,
+        )
+        if not extra_fields.get("is_operator") and not has_merchant:
+            raise ValueError("a user is an exchange operator or one merchant's person")
+        return super().create_user(username, email, password, **extra_fields)
+
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("is_operator", True)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
 class User(AbstractUser):
     """A person who signs in.
 
-    Invariant: an exchange operator belongs to no merchant; anyone else belongs
-    to at most one merchant, as its owner or staff, and then has a role.
+    Invariant: every user is either an exchange operator (belonging to no
+    merchant) or a person of exactly one merchant, as its owner or staff; a
+    superuser is an operator. The database refuses anything else.
     """
 
     is_operator = models.BooleanField(
@@ -46,7 +66,11 @@ class User(AbstractUser):
         _("role at the merchant"), max_length=16, choices=MerchantRole.choices, blank=True
     )
 
+    objects: UserManager = UserManager()  # type: ignore[misc]
+
     merchant_scope = ("merchant",)
+    # Only the owner adds, changes and deactivates the merchant's people.
+    merchant_write_role = OWNER_ROLE
 
     class Meta:
         verbose_name = _("person")
@@ -60,6 +84,14 @@ class User(AbstractUser):
                 condition=(Q(merchant__isnull=True) & Q(merchant_role=""))
                 | (Q(merchant__isnull=False) & ~Q(merchant_role="")),
                 name="merchant_person_has_role",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_operator=True) | Q(merchant__isnull=False),
+                name="person_has_a_role",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_superuser=False) | Q(is_operator=True),
+                name="superuser_is_operator",
             ),
         ]
 
@@ -102,6 +134,8 @@ class Merchant(TimeStampedModel):
     )
 
     merchant_scope = ("pk",)
+    # The profile and the bank account are the owner's to change.
+    merchant_write_role = OWNER_ROLE
 
     class Meta:
         verbose_name = _("data merchant")

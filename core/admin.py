@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import BusinessRuleViolation, Conflict, InvalidTransition
 from core.input import max_text_length
-from core.scoping import is_operator, merchant_id_of, scope_to_merchant
+from core.scoping import is_operator, merchant_id_of, role_may_write, scope_to_merchant
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -42,6 +42,10 @@ class ScopedAdmin(admin.ModelAdmin):
     def _is_merchant_person(self, request) -> bool:
         return merchant_id_of(request.user) is not None and not is_operator(request.user)
 
+    def _merchant_may_write(self, request) -> bool:
+        """A merchant's person whose role writes this model (staff never write the owner's)."""
+        return self._is_merchant_person(request) and role_may_write(request.user, self.model)
+
     def has_module_permission(self, request) -> bool:
         if is_operator(request.user):
             return True
@@ -59,13 +63,13 @@ class ScopedAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         if is_operator(request.user):
             return self.operator_can_add
-        return self._is_merchant_person(request) and self.merchant_can_add
+        return self._merchant_may_write(request) and self.merchant_can_add
 
     def has_change_permission(self, request, obj=None) -> bool:
         if is_operator(request.user):
             return self.operator_can_change
         return (
-            self._is_merchant_person(request)
+            self._merchant_may_write(request)
             and self.merchant_can_change
             and self._in_scope(request, obj)
         )
@@ -74,7 +78,7 @@ class ScopedAdmin(admin.ModelAdmin):
         if is_operator(request.user):
             return self.operator_can_delete
         return (
-            self._is_merchant_person(request)
+            self._merchant_may_write(request)
             and self.merchant_can_delete
             and self._in_scope(request, obj)
         )

@@ -7,12 +7,21 @@ where any of those paths leads to their merchant; anybody else sees nothing.
 
 Two special values: `PUBLIC` (reference data every signed-in role may read)
 and `()` (operator-only records such as audit findings).
+
+Within a merchant, people have one of two roles. The owner (负责人) answers
+for the company: its profile, its bank account and its people. Staff (员工)
+work on products and orders. A model whose rows only the owner may write
+declares `merchant_write_role = OWNER_ROLE`; every other merchant-owned model
+is written by owner and staff alike. Both roles read everything of their
+merchant.
 """
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q, QuerySet
 
 PUBLIC = "__public__"
+OWNER_ROLE = "owner"
+STAFF_ROLE = "staff"
 
 
 def is_operator(user) -> bool:
@@ -29,6 +38,31 @@ def merchant_id_of(user) -> int | None:
     if user is None or not user.is_authenticated or not user.is_active:
         return None
     return getattr(user, "merchant_id", None)
+
+
+def merchant_role_of(user) -> str | None:
+    """'owner' or 'staff' for a merchant's active person; None for anyone else."""
+    if merchant_id_of(user) is None:
+        return None
+    return getattr(user, "merchant_role", "") or None
+
+
+def is_merchant_owner(user) -> bool:
+    return merchant_role_of(user) == OWNER_ROLE
+
+
+def role_may_write(user, model) -> bool:
+    """Whether `user`'s role lets them write `model` rows at all (scoping decides which rows).
+
+    Operators write what their admin and API allow; the owner writes
+    everything of the merchant; staff all but the owner's models.
+    """
+    if is_operator(user):
+        return True
+    role = merchant_role_of(user)
+    if role is None:
+        return False
+    return role == OWNER_ROLE or getattr(model, "merchant_write_role", STAFF_ROLE) != OWNER_ROLE
 
 
 def has_exchange_role(user) -> bool:

@@ -1,7 +1,11 @@
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from accounts.choices import MerchantKind, Region
-from accounts.models import Merchant, MerchantEvent
+from accounts.models import Merchant, MerchantEvent, User
+from core.api import IdRelatedField
+from core.scoping import scope_to_merchant
 
 
 class MerchantEventSerializer(serializers.ModelSerializer):
@@ -71,3 +75,67 @@ class MerchantUpdateInputSerializer(serializers.Serializer):
     bank_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
     bank_account_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     bank_account_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
+
+
+PERSON_ROLE_CHOICES = [("operator", "exchange operator"), ("owner", "owner"), ("staff", "staff")]
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    """A person as their owner or an operator reads them: role, merchant, whether active."""
+
+    role = serializers.SerializerMethodField(help_text="operator, owner or staff.")
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "email",
+            "first_name",
+            "last_name",
+            "role",
+            "merchant",
+            "is_active",
+            "is_superuser",
+            "date_joined",
+            "last_login",
+        ]
+        read_only_fields = fields
+
+    def get_role(self, person) -> str:
+        return "operator" if person.is_operator else person.merchant_role
+
+
+class PersonCreateInputSerializer(serializers.Serializer):
+    """A new person. An owner adds staff of its own merchant (leave out role and merchant)."""
+
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(
+        max_length=128, write_only=True, help_text="The first password; checked for strength."
+    )
+    role = serializers.ChoiceField(PERSON_ROLE_CHOICES, required=False, default="staff")
+    merchant = IdRelatedField(queryset=Merchant.objects.all(), required=False, allow_null=True)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        # Another merchant's id is refused like one that does not exist.
+        self.fields["merchant"].queryset = scope_to_merchant(  # type: ignore[attr-defined]
+            Merchant.objects.all(), getattr(request, "user", None)
+        )
+
+    def validate_password(self, value):
+        try:
+            password_validation.validate_password(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(list(exc.messages)) from exc
+        return value
+
+
+class PersonUpdateInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)

@@ -1,12 +1,14 @@
 """Writes for merchants and their people. Views, admin actions and commands call these."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.choices import KIND_FIELDS, MERCHANT_TRANSITIONS, MerchantRole, MerchantStatus
 from accounts.credit_code import CreditCodeError, validate_credit_code
 from accounts.models import Merchant, User
 from core.exceptions import BusinessRuleViolation, InvalidTransition
+from core.scoping import is_merchant_owner, is_operator, merchant_id_of
 from core.transitions import lock_one, transition
 
 # Profile fields a merchant's own people may edit; status never.
@@ -88,7 +90,23 @@ def merchant_register(
 def merchant_update_profile(
     *, actor: User, merchant: Merchant, kinds: list[str] | None = None, **changes: str
 ) -> Merchant:
-    """Change a merchant's profile (never its status or credit code)."""
+    """Change a merchant's profile (never its status or credit code).
+
+    Invariant: only an operator or the merchant's own owner changes it; the
+    bank account payouts go to is the owner's to give, never staff's.
+    """
+    if not is_operator(actor) and not (
+        is_merchant_owner(actor) and merchant_id_of(actor) == merchant.pk
+    ):
+        raise PermissionDenied(_("only the merchant's owner changes its profile and bank account"))
+    return merchant_profile_write(merchant=merchant, kinds=kinds, **changes)
+
+
+def merchant_profile_write(
+    *, merchant: Merchant, kinds: list[str] | None = None, **changes: str
+) -> Merchant:
+    """Write profile fields. The caller has decided who may: merchant_update_profile for
+    people, the joining resubmission for an applicant holding its signed link."""
     unknown = set(changes) - set(MERCHANT_PROFILE_FIELDS)
     if unknown:
         raise BusinessRuleViolation(

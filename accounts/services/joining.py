@@ -28,8 +28,8 @@ from accounts.credit_code import CreditCodeError, validate_credit_code
 from accounts.models import Merchant, MerchantApplication, User
 from accounts.services import (
     merchant_approve,
+    merchant_profile_write,
     merchant_register,
-    merchant_update_profile,
     person_create,
 )
 from core.exceptions import BusinessRuleViolation, InvalidTransition
@@ -266,7 +266,7 @@ def merchant_application_resubmit(
             )
         merchant.credit_code = code
         merchant.save(update_fields=["credit_code", "updated_at"])
-    merchant_update_profile(actor=None, merchant=merchant, kinds=kinds, **profile)
+    merchant_profile_write(merchant=merchant, kinds=kinds, **profile)
     changes: dict = {
         "owner_email": owner_email,
         "revision": application.revision + 1,
