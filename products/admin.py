@@ -7,21 +7,35 @@ approves. ScopedAdmin keeps each merchant to its own rows.
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.admin import (
+    SERVICE_REFUSALS,
     EventInline,
     ReadOnlyInline,
     ReasonActionForm,
     ScopedAdmin,
+    action_reason,
     apply_to_selected,
 )
 from core.exceptions import BusinessRuleViolation
 from core.money import fen_to_yuan, yuan_to_fen
 from core.scoping import is_operator, merchant_id_of
 from products import services
-from products.choices import ProductStatus, RevisionStatus
+from products.choices import (
+    COMPLIANCE_CHECKLIST,
+    QUALITY_CHECKLIST,
+    ProductStatus,
+    RevisionStatus,
+    Verdict,
+)
 from products.models import (
     CONTENT_FIELDS,
     PLAN_TERMS_FIELDS,
@@ -189,6 +203,35 @@ class ProductEventInline(EventInline):
         return True
 
 
+class ReviewDecisionForm(forms.Form):
+    """The operator's decision on a submitted product: every checklist item, labelled."""
+
+    comments = forms.CharField(
+        label=_("comments for the merchant"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for prefix, items in (("compliance", COMPLIANCE_CHECKLIST), ("quality", QUALITY_CHECKLIST)):
+            for key, label in items.items():
+                self.fields[f"{prefix}__{key}"] = forms.BooleanField(label=label, required=False)
+
+    def _fields(self, prefix):
+        return [self[name] for name in self.fields if name.startswith(f"{prefix}__")]
+
+    def compliance_fields(self):
+        return self._fields("compliance")
+
+    def quality_fields(self):
+        return self._fields("quality")
+
+    def checklist(self, prefix, items) -> dict:
+        return {key: bool(self.cleaned_data.get(f"{prefix}__{key}")) for key in items}
+
+
 @admin.register(Product)
 class ProductAdmin(ScopedAdmin):
     action_form = ReasonActionForm
@@ -215,7 +258,17 @@ class ProductAdmin(ScopedAdmin):
         "delisting_requested_at",
     )
     inlines = [PlanInline, ReviewInline, ProductEventInline]
-    actions = ["submit", "withdraw", "open_revision", "request_delisting"]
+    actions = [
+        "submit",
+        "withdraw",
+        "open_revision",
+        "request_delisting",
+        "start_review",
+        "suspend",
+        "reinstate",
+        "delist",
+    ]
+    merchant_actions = ("submit", "withdraw", "open_revision", "request_delisting")
     merchant_can_add = True
     merchant_can_change = True
     operator_can_add = False
@@ -234,9 +287,121 @@ class ProductAdmin(ScopedAdmin):
         return super().has_change_permission(request, obj)
 
     def get_actions(self, request):
+        actions = super().get_actions(request)
+        if is_operator(request.user):
+            return {k: v for k, v in actions.items() if k not in self.merchant_actions}
         if merchant_id_of(request.user) is None:
             return {}
-        return super().get_actions(request)
+        return {k: v for k, v in actions.items() if k in self.merchant_actions}
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return (*shown, "review_link") if is_operator(request.user) else shown
+
+    @admin.display(description=pgettext_lazy("listing review", "review"))
+    def review_link(self, product):
+        if product.status not in (ProductStatus.SUBMITTED, ProductStatus.IN_REVIEW):
+            return "-"
+        url = reverse("admin:products_product_review", args=[product.pk])
+        return format_html('<a href="{}">{}</a>', url, pgettext_lazy("listing review", "Review"))
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.review_view)
+        return [
+            path("<int:pk>/review/", view, name="products_product_review"),
+            *super().get_urls(),
+        ]
+
+    def review_view(self, request, pk):
+        """The listing review (上架审核): checklists ticked one by one, then approve or send back.
+
+        Opening a submitted product takes it up (submitted -> in review) when the
+        operator decides. Important grade needs a second, different operator: the
+        service records the first approval and waits.
+        """
+        if not is_operator(request.user):
+            raise PermissionDenied
+        product = self.get_queryset(request).filter(pk=pk).first()
+        if product is None:
+            raise Http404
+        review = product.reviews.filter(verdict=Verdict.PENDING).order_by("-pk").first()
+        form = ReviewDecisionForm(request.POST or None)
+        can_decide = product.status in (ProductStatus.SUBMITTED, ProductStatus.IN_REVIEW)
+        if request.method == "POST" and can_decide and form.is_valid():
+            try:
+                self._decide(request, product, form)
+            except SERVICE_REFUSALS as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                return HttpResponseRedirect(reverse("admin:products_product_change", args=[pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Review: %(product)s") % {"product": product},
+            "product": product,
+            "review": review,
+            "form": form,
+            "can_decide": can_decide,
+        }
+        return TemplateResponse(request, "admin/products/product/review.html", context)
+
+    def _decide(self, request, product, form):
+        if product.status == ProductStatus.SUBMITTED:
+            product = services.product_start_review(actor=request.user, product=product)
+        compliance = form.checklist("compliance", COMPLIANCE_CHECKLIST)
+        quality = form.checklist("quality", QUALITY_CHECKLIST)
+        comments = form.cleaned_data["comments"]
+        if "_reject" in request.POST:
+            services.product_reject(
+                actor=request.user,
+                product=product,
+                comments=comments,
+                compliance_checklist=compliance,
+                quality_checklist=quality,
+            )
+            self.message_user(request, _("Sent back to the merchant with your comments."))
+            return
+        product = services.product_approve(
+            actor=request.user,
+            product=product,
+            compliance_checklist=compliance,
+            quality_checklist=quality,
+            comments=comments,
+        )
+        if product.status == ProductStatus.LISTED:
+            self.message_user(request, _("Approved and listed."))
+        else:
+            self.message_user(
+                request, _("First approval recorded; a second operator must approve.")
+            )
+
+    def _operator_each(self, request, queryset, service):
+        reason = action_reason(self, request, required=True)
+        if reason is None:
+            return
+        self._each(
+            request, queryset, lambda p: service(actor=request.user, product=p, reason=reason)
+        )
+
+    @admin.action(description=_("Take up the selected submissions for review"))
+    def start_review(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda p: services.product_start_review(actor=request.user, product=p),
+        )
+
+    @admin.action(description=_("Suspend the selected products (give the reason)"))
+    def suspend(self, request, queryset):
+        self._operator_each(request, queryset, services.product_suspend)
+
+    @admin.action(description=_("Lift the operators' suspension of the selected products"))
+    def reinstate(self, request, queryset):
+        self._operator_each(request, queryset, services.product_reinstate_by_operator)
+
+    @admin.action(description=_("Delist the selected products for good (give the reason)"))
+    def delist(self, request, queryset):
+        self._operator_each(request, queryset, services.product_delist)
 
     def save_model(self, request, obj, form, change):
         data = {f: form.cleaned_data[f] for f in self.fields if f in form.cleaned_data}

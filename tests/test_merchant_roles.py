@@ -129,7 +129,9 @@ def test_admin_staff_write_what_their_role_allows(model, model_admin, client):
         assert staff_rights == owner_rights
         return
     assert staff_rights["view"] == owner_rights["view"]
-    assert not (staff_rights["add"] or staff_rights["change"] or staff_rights["delete"])
+    assert not staff_rights["add"]
+    assert not staff_rights["change"]
+    assert not staff_rights["delete"]
     assert staff_rights["actions"] == []
     # and the pages agree: staff's POST to the change and add pages is refused
     info = (model._meta.app_label, model._meta.model_name)
