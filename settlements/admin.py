@@ -2,6 +2,7 @@ import datetime as dt
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -19,6 +20,7 @@ from core.exceptions import (
 from core.money import MoneyError, fen_to_yuan, yuan_to_fen
 from core.scoping import is_operator
 from settlements import selectors
+from settlements.choices import ChunkStatus
 from settlements.models import (
     ClearingBatch,
     ClearingBatchEvent,
@@ -88,6 +90,7 @@ class ClearingBatchAdmin(ReadOnlyAdmin):
     list_display = (
         "business_date",
         "status",
+        "progress",
         "order_count",
         "gross_yuan",
         "fee_yuan",
@@ -99,6 +102,7 @@ class ClearingBatchAdmin(ReadOnlyAdmin):
     readonly_fields = (
         "business_date",
         "status",
+        "progress",
         "order_count",
         "gross_fen",
         "fee_fen",
@@ -113,6 +117,21 @@ class ClearingBatchAdmin(ReadOnlyAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         # Operators open the page read-only; actions do the work.
         return False
+
+    def get_queryset(self, request):
+        done = Count("chunks", filter=Q(chunks__status=ChunkStatus.DONE))
+        return (
+            super().get_queryset(request).annotate(chunks_total=Count("chunks"), chunks_done=done)
+        )
+
+    @admin.display(description=_("progress (chunks done of total)"))
+    def progress(self, obj):
+        total = getattr(obj, "chunks_total", None)
+        done = getattr(obj, "chunks_done", None)
+        if total is None:
+            total = obj.chunks.count()
+            done = obj.chunks.filter(status=ChunkStatus.DONE).count()
+        return _("%(done)d of %(total)d") % {"done": done, "total": total}
 
     @admin.display(description=_("gross"))
     def gross_yuan(self, obj):

@@ -85,3 +85,18 @@ def test_an_operator_confirms_a_batch_from_the_admin(admin_client, cleared_sale)
     assert response.status_code == 302
     batch.refresh_from_db()
     assert batch.status in (ClearingStatus.CONFIRMED, ClearingStatus.SETTLED)
+
+
+def test_operator_sees_clearing_progress_in_chunks(client, operator, cleared_sale):
+    # given a cleared day, then one chunk put back to pending as if its worker died
+    batch = ClearingBatch.objects.get(business_date=cleared_sale)
+    total = batch.chunks.count()
+    batch.chunks.filter(pk=batch.chunks.order_by("pk").first().pk).update(status="pending")
+    client.force_login(operator)
+    # when
+    listed = client.get(reverse("admin:settlements_clearingbatch_changelist"))
+    opened = client.get(reverse("admin:settlements_clearingbatch_change", args=[batch.pk]))
+    # then both say how many chunks are done of the total, in Chinese
+    expected = f"{total - 1} / {total}"
+    assert expected in listed.content.decode()
+    assert expected in opened.content.decode()
