@@ -17,6 +17,7 @@ from core.exceptions import (
     Conflict,
     InvalidTransition,
 )
+from core.formatting import csv_response
 from core.money import MoneyError, fen_to_yuan, yuan_to_fen
 from core.scoping import is_operator
 from settlements import selectors
@@ -37,10 +38,8 @@ from settlements.services import assets, fees, payouts
 from settlements.services.clearing import clearing_run_for_day
 
 
-def _csv(text: str, filename: str) -> HttpResponse:
-    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+def _csv(text: str, filename: str, *, bom: bool = True) -> HttpResponse:
+    return csv_response(text, filename, bom=bom)
 
 
 @admin.register(FeeSchedule)
@@ -174,7 +173,9 @@ class ClearingBatchAdmin(ReadOnlyAdmin):
     @admin.action(description=_("Download the bank payout file"))
     def export_payouts(self, request, queryset):
         batch = queryset.order_by("-business_date").first()
-        return _csv(payouts.payout_csv(batch=batch), f"payouts-{batch.business_date}.csv")
+        return _csv(
+            payouts.payout_csv(batch=batch), f"payouts-{batch.business_date}.csv", bom=False
+        )
 
 
 class PayoutEventInline(EventInline):

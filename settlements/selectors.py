@@ -1,8 +1,6 @@
 """Reads: statements, department revenue-share statements and data-asset records."""
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,7 +9,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from core.filters import local_day_start
-from core.money import fen_to_yuan
+from core.formatting import csv_text, format_yuan
 from core.scoping import scope_to_merchant
 from marketplace.choices import OrderStatus
 from marketplace.models import Order
@@ -102,31 +100,31 @@ def statement_for_account(
 
 
 def statement_csv(statement: Statement) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
+    """The statement as a CSV file people open: posting times on Shanghai's clock."""
+    rows: list[list] = []
     account = statement.account
-    writer.writerow(["account", account.pk, account.get_kind_display(), str(account)])
-    writer.writerow(["period", statement.date_from.isoformat(), statement.date_to.isoformat()])
-    writer.writerow(["opening_balance_yuan", fen_to_yuan(statement.opening_balance_fen)])
-    writer.writerow(
+    rows.append(["account", account.pk, account.get_kind_display(), str(account)])
+    rows.append(["period", statement.date_from, statement.date_to])
+    rows.append(["opening_balance_yuan", format_yuan(statement.opening_balance_fen)])
+    rows.append(
         ["posted_at", "entry", "reference", "purpose", "order", "amount_yuan", "balance_yuan"]
     )
     for line in statement.lines:
-        writer.writerow(
+        rows.append(
             [
-                line.posted_at.isoformat(),
+                line.posted_at,
                 line.entry_id,
                 line.idempotency_key,
                 line.purpose,
                 line.order_id or "",
-                fen_to_yuan(line.amount_fen),
-                fen_to_yuan(line.balance_fen),
+                format_yuan(line.amount_fen),
+                format_yuan(line.balance_fen),
             ]
         )
-    writer.writerow(["closing_balance_yuan", fen_to_yuan(statement.closing_balance_fen)])
+    rows.append(["closing_balance_yuan", format_yuan(statement.closing_balance_fen)])
     if statement.truncated:
-        writer.writerow(["truncated", f"first {STATEMENT_MAX_LINES} postings; split the period"])
-    return out.getvalue()
+        rows.append(["truncated", f"first {STATEMENT_MAX_LINES} postings; split the period"])
+    return csv_text(rows)
 
 
 def department_share_statements(
@@ -231,49 +229,46 @@ def data_asset_records(
 
 
 def data_asset_csv(records: dict) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
+    rows: list[list] = []
+    rows.append(
         ["record", "product_id", "product", "period", "category", "amount_yuan", "orders", "buyers",
          "description"]
     )  # fmt: skip
     for row in records["revenue"]:
-        writer.writerow(
+        rows.append(
             [
                 "revenue",
                 row["product_id"],
                 row["product"],
                 row["month"].strftime("%Y-%m"),
                 "",
-                fen_to_yuan(row["revenue_fen"]),
+                format_yuan(row["revenue_fen"]),
                 row["orders"],
                 row["buyers"],
                 "",
             ]
         )
     for line in records["costs"]:
-        writer.writerow(
+        rows.append(
             [
                 "cost",
                 line.product_id,
                 line.product.title,
-                line.incurred_on.isoformat(),
+                line.incurred_on,
                 line.category,
-                fen_to_yuan(line.amount_fen),
+                format_yuan(line.amount_fen),
                 "",
                 "",
                 line.description,
             ]
         )
-    return out.getvalue()
+    return csv_text(rows)
 
 
 def rows_csv(rows) -> str:
     """A list of flat dicts (as the API shows them) as CSV, header from the first row."""
-    out = io.StringIO()
     rows = list(rows)
-    if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return out.getvalue()
+    if not rows:
+        return ""
+    header = list(rows[0])
+    return csv_text([header, *([row.get(key) for key in header] for row in rows)])

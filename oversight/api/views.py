@@ -1,4 +1,3 @@
-from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -7,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api import OptionalReasonInputSerializer, ReasonInputSerializer, ScopedReadOnlyViewSet
+from core.formatting import csv_response
 from core.permissions import IsOperator
 from marketplace.choices import OrderStatus
 from marketplace.models import Order
@@ -153,7 +153,5 @@ class PublicDataDisclosureViewSet(viewsets.ViewSet):
     def download(self, request):
         """The same disclosure as a CSV file, one line per grant, product and plan."""
         document = self._document(request)
-        response = HttpResponse(disclosure_csv(document), content_type="text/csv; charset=utf-8")
         filename = f"public-data-disclosure-{document['year']}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return csv_response(disclosure_csv(document), filename)

@@ -10,16 +10,14 @@ Turnover follows the statistics' definition (paid gross minus refunds), counted
 by the local date of payment within the year.
 """
 
-import csv
 import datetime as dt
-import io
 
 from django.db.models import F, Prefetch, Sum
 from django.utils import timezone
 
 from core.exceptions import BusinessRuleViolation
 from core.filters import local_day_start
-from core.money import fen_to_yuan
+from core.formatting import csv_text, format_yuan
 from marketplace.models import Order
 from products.models import PricingPlan, Product
 from publicdata.choices import GrantStatus
@@ -153,9 +151,7 @@ CSV_COLUMNS = [
 
 def disclosure_csv(document: dict) -> str:
     """One line per (grant, product, plan); a grant without products still has a line."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    rows: list[list] = [list(CSV_COLUMNS)]
     for g in document["grants"]:
         head = [
             document["year"],
@@ -165,30 +161,31 @@ def disclosure_csv(document: dict) -> str:
             g["grantee"]["name"],
             g["grantee"]["credit_code"],
             g["status"],
-            g["valid_from"],
-            g["valid_until"],
-            fen_to_yuan(g["fee_ceiling_fen"]),
+            # The document carries ISO instants; people read them on Shanghai's clock.
+            dt.datetime.fromisoformat(g["valid_from"]),
+            dt.datetime.fromisoformat(g["valid_until"]),
+            format_yuan(g["fee_ceiling_fen"]),
             "; ".join(f"{e['code']} {e['name']}" for e in g["catalog_entries"]),
         ]
         if not g["products"]:
-            writer.writerow(head + [""] * 9)
+            rows.append(head + [""] * 9)
         for p in g["products"]:
-            product = [p["registration_number"], p["title"], fen_to_yuan(p["turnover_fen"])]
+            product = [p["registration_number"], p["title"], format_yuan(p["turnover_fen"])]
             for plan in p["plans"] or [None]:
                 if plan is None:
-                    writer.writerow(head + product + [""] * 6)
+                    rows.append(head + product + [""] * 6)
                     continue
                 cap = plan["monthly_cap_fen"]
-                writer.writerow(
+                rows.append(
                     head
                     + product
                     + [
                         plan["name"],
                         plan["kind"],
                         plan["period"],
-                        fen_to_yuan(plan["price_fen"]),
-                        fen_to_yuan(plan["unit_price_fen"]),
-                        "" if cap is None else fen_to_yuan(cap),
+                        format_yuan(plan["price_fen"]),
+                        format_yuan(plan["unit_price_fen"]),
+                        "" if cap is None else format_yuan(cap),
                     ]
                 )
-    return out.getvalue()
+    return csv_text(rows)

@@ -17,6 +17,7 @@ from core.api import (
     ServiceCreateMixin,
     ServiceUpdateMixin,
 )
+from core.formatting import csv_response
 from core.permissions import HasExchangeRole, IsOperator
 from settlements import selectors
 from settlements.api.serializers import (
@@ -76,10 +77,8 @@ class CSVRenderer(BaseRenderer):
         return json.dumps(data, default=str).encode(self.charset)
 
 
-def csv_download(text: str, filename: str) -> HttpResponse:
-    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+def csv_download(text: str, filename: str, *, bom: bool = True) -> HttpResponse:
+    return csv_response(text, filename, bom=bom)
 
 
 class FeeScheduleViewSet(ServiceCreateMixin, ServiceUpdateMixin, ScopedReadOnlyViewSet):
@@ -181,7 +180,9 @@ class PayoutViewSet(ScopedReadOnlyViewSet):
         batch = ClearingBatch.objects.filter(pk=query.validated_data["batch"]).first()
         if batch is None:
             raise Http404
-        return csv_download(payouts.payout_csv(batch=batch), f"payouts-{batch.business_date}.csv")
+        return csv_download(
+            payouts.payout_csv(batch=batch), f"payouts-{batch.business_date}.csv", bom=False
+        )
 
 
 class LedgerAccountViewSet(ScopedReadOnlyViewSet):

@@ -204,6 +204,9 @@ def payout_csv(*, batch: ClearingBatch) -> str:
 
     The reference "payout:<id>" travels with the wire, so the bank's answer
     can be matched back and a re-sent file cannot pay twice at the bank either.
+    The file is for the bank's batch import, not for people: plain yuan
+    ("1234.56", no symbol or separators), ISO dates, UTF-8 without a BOM,
+    which import programs would read as part of the first column's name.
     """
     out = io.StringIO()
     writer = csv.writer(out)

@@ -101,9 +101,9 @@ def test_the_csv_has_a_line_per_plan_and_a_line_for_a_grant_without_products(gra
     assert list(rows[0]) == CSV_COLUMNS
     assert len(rows) == 3
     report = next(r for r in rows if r["plan"] == "Report")
-    assert report["price_yuan"] == "300.00"
-    assert report["fee_ceiling_yuan"] == "500.00"
-    assert report["product_turnover_yuan"] == "500.00"
+    assert report["price_yuan"] == "¥300.00"
+    assert report["fee_ceiling_yuan"] == "¥500.00"
+    assert report["product_turnover_yuan"] == "¥500.00"
     assert any(r["product"] == "" for r in rows)
 
 
@@ -120,7 +120,8 @@ def test_the_command_writes_csv_or_json(grants, tmp_path):
     call_command("public_data_disclosure", year=str(YEAR), output=str(tmp_path / "d.csv"))
     call_command("public_data_disclosure", year=str(YEAR), output=str(tmp_path / "d.json"))
     # then the CSV has the header and the JSON shows money in yuan
-    assert (tmp_path / "d.csv").read_text().startswith(",".join(CSV_COLUMNS))
+    assert (tmp_path / "d.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    assert (tmp_path / "d.csv").read_text("utf-8-sig").startswith(",".join(CSV_COLUMNS))
     doc = json.loads((tmp_path / "d.json").read_text())
     assert doc["year"] == YEAR
     assert {g["fee_ceiling"] for g in doc["grants"]} >= {"500.00"}

@@ -232,6 +232,8 @@ def test_operator_downloads_the_bank_file(operator_api, merchant_a_api, confirme
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    # the bank's import reads the file: no byte-order mark before the first column's name
+    assert response.content.startswith(b"reference,")
     assert [r["reference"] for r in rows] == [f"payout:{confirmed_payout.pk}"]
     assert merchant_a_api.get(url, {"batch": confirmed_payout.batch_id}).status_code == 403
     assert operator_api.get(url, {"batch": "x"}).status_code == 400
@@ -271,9 +273,17 @@ def test_a_merchant_reads_and_downloads_its_statement(merchant_a_api, merchant_a
     download = merchant_a_api.get(STATEMENTS, {**query, "format": "csv"})
     assert download.status_code == 200
     assert download["Content-Type"].startswith("text/csv")
-    text = download.content.decode()
-    assert "opening_balance_yuan,0.00" in text
-    assert "closing_balance_yuan,3780.00" in text
+    text = download.content.decode("utf-8-sig")
+    assert download.content.startswith(b"\xef\xbb\xbf")
+    # postings at Shanghai wall-clock times, as the JSON's lines read in local time
+    posted = [row.split(",")[0] for row in text.splitlines()[4:-1]]
+    local = [
+        timezone.localtime(dt.datetime.fromisoformat(line["posted_at"])) for line in body["lines"]
+    ]
+    local = [at.strftime("%Y-%m-%d %H:%M:%S") for at in local]
+    assert posted == local
+    assert "opening_balance_yuan,¥0.00" in text
+    assert 'closing_balance_yuan,"¥3,780.00"' in text
 
 
 def test_another_merchants_statement_is_a_404(merchant_b_api, merchant_a, sold_day):
@@ -311,8 +321,9 @@ def test_operators_read_department_revenue_share_statements(operator_api, mercha
     assert (rows[0]["share"], rows[0]["orders"], rows[0]["closing_balance"]) == (
         "100.00", 1, "100.00"
     )  # fmt: skip
-    csv_text = operator_api.get(DEPARTMENTS, {**query, "format": "csv"}).content.decode()
-    assert csv_text.startswith("department,department_name")
+    csv_bytes = operator_api.get(DEPARTMENTS, {**query, "format": "csv"}).content
+    # opened in Excel: UTF-8 with a byte-order mark
+    assert csv_bytes.startswith("\ufeffdepartment,department_name".encode())
     assert merchant_a_api.get(DEPARTMENTS, query).status_code == 403
 
 

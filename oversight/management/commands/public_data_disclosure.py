@@ -32,7 +32,8 @@ class Command(BaseCommand):
         if output is None:
             self.stdout.write(text)
             return
-        Path(output).write_text(text, encoding="utf-8")
+        # A CSV file is opened in Excel, which needs the BOM to read UTF-8 Chinese.
+        Path(output).write_text(text, encoding="utf-8" if as_json else "utf-8-sig")
         self.stdout.write(
             f"Disclosure {document['year']}: {len(document['grants'])} grant(s) -> {output}"
         )
