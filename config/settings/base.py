@@ -33,7 +33,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the exchange's landing pages (config/admin_site.py).
+    "config.admin_site.ExchangeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -381,6 +382,10 @@ LOGGING = {
 EXCHANGE_PAYMENT_WEBHOOK_SECRET = os.environ.get(
     "PAYMENT_WEBHOOK_SECRET", "dev-only-payment-secret"
 )
+# The local demo's "simulate payment" button in the admin: it signs a notification
+# with the webhook secret and sends it down the channel's own path. Off unless
+# asked for (local.py turns it on with DEBUG); production.py forces it off.
+EXCHANGE_DEMO_PAYMENTS = env_bool("EXCHANGE_DEMO_PAYMENTS", False)
 EXCHANGE_AUTO_ACCEPT_DAYS = int(os.environ.get("AUTO_ACCEPT_DAYS", "7"))
 EXCHANGE_PAYOUT_MINIMUM_FEN = int(os.environ.get("PAYOUT_MINIMUM_FEN", "10000"))
 # The longest free text (descriptions, reasons, catalog fields) any API field

@@ -11,6 +11,8 @@ for _required in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "PAYMENT_WEBHOOK_SE
         raise ImproperlyConfigured(f"{_required} must be set in production.")
 
 DEBUG = False
+# A payment is the channel's signed word, never a button in the admin.
+EXCHANGE_DEMO_PAYMENTS = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)  # noqa: F405
 SESSION_COOKIE_SECURE = True

@@ -33,8 +33,7 @@ from marketplace.services.idempotency import idempotent_order_create
 from marketplace.services.payments import (
     SIGNATURE_HEADER,
     SignatureInvalid,
-    order_pay,
-    payment_notice_parse,
+    payment_notification_receive,
 )
 from marketplace.services.usage import usage_record_submit
 
@@ -248,10 +247,9 @@ class PaymentNotifyView(APIView):
     )
     def post(self, request):
         try:
-            notice = payment_notice_parse(
+            order, outcome = payment_notification_receive(
                 body=request.body, signature=request.headers.get(SIGNATURE_HEADER, "")
             )
         except SignatureInvalid as exc:
             raise exceptions.PermissionDenied(str(exc)) from exc
-        order, outcome = order_pay(notice=notice)
         return Response({"order_number": order.number, "status": order.status, "outcome": outcome})

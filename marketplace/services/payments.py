@@ -11,12 +11,17 @@ the nonce's unique constraint.
 import datetime as dt
 import hashlib
 import hmac
+import json
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from accounts.models import User
 from core.exceptions import BusinessRuleViolation, Conflict
 from core.input import json_loads_checked
 from core.money import MoneyError, fen_to_yuan, yuan_to_fen
@@ -167,3 +172,36 @@ def order_pay(*, notice: PaymentNotice) -> tuple[Order, str]:
             memo=f"payment {order.number} ref {notice.channel_reference}",
         )
     return order, outcome
+
+
+def payment_notification_receive(*, body: bytes, signature: str) -> tuple[Order, str]:
+    """The one path a notification from the payment channel takes: verify, read, pay.
+
+    SignatureInvalid when the body is not the channel's; the rest as `order_pay`.
+    """
+    notice = payment_notice_parse(body=body, signature=signature)
+    return order_pay(notice=notice)
+
+
+def payment_demo_simulate(*, actor: User, order: Order) -> tuple[Order, str]:
+    """For the local demo only: play the channel paying `order` in full.
+
+    Signs a notification with the webhook secret, as the channel would, and
+    sends it down `payment_notification_receive`, so the demo pays exactly as
+    production does. Refused unless settings.EXCHANGE_DEMO_PAYMENTS is on
+    (never in production) and the actor is one of the buyer's people.
+    """
+    if not settings.EXCHANGE_DEMO_PAYMENTS:
+        raise PermissionDenied(_("simulated payments are for the local demo only"))
+    if getattr(actor, "merchant_id", None) != order.buyer_id:
+        raise PermissionDenied(_("only the buyer may pay for this order"))
+    body = json.dumps(
+        {
+            "order_number": order.number,
+            "amount": fen_to_yuan(order.amount_fen),
+            "channel_reference": f"DEMO{secrets.token_hex(6).upper()}",
+            "timestamp": int(timezone.now().timestamp()),
+            "nonce": secrets.token_hex(16),
+        }
+    ).encode()
+    return payment_notification_receive(body=body, signature=payment_signature(body))
