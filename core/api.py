@@ -1,5 +1,6 @@
 """Shared API pieces: the scoped viewset base, yuan fields and error mapping."""
 
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -23,6 +24,11 @@ from core.jobs import broker_errors
 from core.money import MoneyError, fen_to_yuan, yuan_to_fen
 from core.permissions import IsOperator
 from core.scoping import scope_to_merchant
+
+#: The signed-in user of the API request being handled, for references that
+#: only reach the caller's own records (IdRelatedField(own=True)). Set by
+#: ScopedViewSetMixin for the length of one request.
+REQUEST_USER: ContextVar[Any] = ContextVar("exchange_request_user", default=None)
 
 if TYPE_CHECKING:
     # The mixins below are only ever mixed into DRF viewsets; telling mypy so
@@ -57,6 +63,16 @@ class ScopedViewSetMixin(_ViewSetBase):
         return (
             queryset.prefetch_related(*self.detail_prefetch) if self.detail_prefetch else queryset
         )
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self._request_user_token = REQUEST_USER.set(request.user)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        token = self.__dict__.pop("_request_user_token", None)
+        if token is not None:
+            REQUEST_USER.reset(token)
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def request_actor(self) -> "User":
         """The signed-in user, typed as the services take their `actor`.
@@ -222,11 +238,31 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField):
     """A reference to a row by its integer id; 61.9, "61.9", true and "61" with spaces are refused.
 
     DRF's own field hands the value to the database, which truncates 61.9 to 61.
+
+    `own=True`: the row must be one the caller may see (core.scoping), so
+    another merchant's record is refused exactly like an id that does not
+    exist, and the answer tells nothing about which ids exist.
     """
 
     default_error_messages = {
         "incorrect_type": _("Give the id as a whole number, not {data_type}."),
     }
+
+    def __init__(self, *, own: bool = False, **kwargs):
+        self.own = own
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if not self.own:
+            return queryset
+        request = self.context.get("request")
+        user = getattr(request, "user", None) or REQUEST_USER.get()
+        if user is None or queryset is None:
+            # No caller known (a service or a task validating): nothing to narrow by;
+            # the services check ownership themselves.
+            return queryset
+        return scope_to_merchant(queryset, user)
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int | str):

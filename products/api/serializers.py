@@ -293,9 +293,10 @@ class ProductCreateInputSerializer(ContentInputSerializer):
         required=False,
         help_text="Operators name the provider; a merchant's people create for their own.",
     )
-    grant = IdRelatedField(queryset=Grant.objects.all(), required=False, allow_null=True)
+    grant = IdRelatedField(queryset=Grant.objects.all(), own=True, required=False, allow_null=True)
     scenarios = IdRelatedField(
         queryset=Scenario.objects.all(),
+        own=True,
         many=True,
         required=False,
         help_text="Public data: the authorized scenarios the product serves.",

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from rest_framework.relations import PrimaryKeyRelatedField
 
 from accounts.models import Merchant, User
 from core.exceptions import BusinessRuleViolation
@@ -30,6 +31,25 @@ def _check_fields(fields) -> None:
         )
 
 
+def _refused_like_missing(field: str, pk) -> BusinessRuleViolation:
+    # The words DRF gives an id that does not exist, so that naming another
+    # merchant's record tells nothing about which records exist.
+    message = PrimaryKeyRelatedField.default_error_messages["does_not_exist"]
+    return BusinessRuleViolation(
+        str(message).format(pk_value=pk), field=field, code="does_not_exist"
+    )
+
+
+def _check_public_data_refs(provider_id: int, fields) -> None:
+    """A draft names only grants its provider holds, and those grants' scenarios."""
+    grant = fields.get("grant")
+    if grant is not None and grant.grantee_id != provider_id:
+        raise _refused_like_missing("grant", grant.pk)
+    for scenario in fields.get("scenarios") or ():
+        if scenario.grant.grantee_id != provider_id:
+            raise _refused_like_missing("scenarios", scenario.pk)
+
+
 def require_draft(product: Product) -> None:
     if product.status != ProductStatus.DRAFT:
         hint = (
@@ -54,6 +74,7 @@ def product_create(*, actor: User, provider: Merchant, **fields) -> Product:
     """
     require_provider_or_operator(actor, provider.pk)
     _check_fields(fields)
+    _check_public_data_refs(provider.pk, fields)
     scenarios = fields.pop("scenarios", None)
     product = Product(provider=provider, status=ProductStatus.DRAFT, **fields)
     full_clean_as_violation(product, exclude=["registration_number"])
@@ -74,6 +95,7 @@ def product_update(*, actor: User, product: Product, **changes) -> Product:
     """Change a draft's content. Listed products change through revisions instead."""
     require_provider_or_operator(actor, product.provider_id)
     _check_fields(changes)
+    _check_public_data_refs(product.provider_id, changes)
     product = lock_one(Product, product.pk)
     require_draft(product)
     scenarios = changes.pop("scenarios", None)

@@ -130,3 +130,83 @@ def test_a_merchant_names_grant_and_scenarios_through_the_api_and_submits(
     submitted = merchant_a_api.post(f"/api/v1/products/{product_id}/submit/")
     assert submitted.status_code == 200, submitted.content
     assert submitted.json()["status"] == "submitted"
+
+
+# -- another merchant's grant or scenario is refused like a missing one -------------
+
+
+def _public_body(industry, **refs):
+    from tests.factories.products import MANUAL
+
+    return {"title": "Parking forecast", "industry": industry.code, "delivery_mode": "api",
+            "source_kind": "public", **refs, **MANUAL}  # fmt: skip
+
+
+def _refusal(response):
+    body = response.json()
+    # the message names the id given, so compare everything with the id taken out
+    return (
+        response.status_code,
+        body["error_code"],
+        [(item["field"], item["code"]) for item in body["errors"]],
+    )
+
+
+@pytest.mark.parametrize("field", ["grant", "scenarios"])
+def test_another_merchants_grant_or_scenario_is_refused_on_create_like_a_missing_id(
+    merchant_a_api, owner_b, industry, field
+):
+    # given merchant B's grant and scenario, and an id that names nothing
+    theirs = GrantFactory(grantee=owner_b.merchant, industry=industry)
+    scenario = ScenarioFactory(grant=theirs)
+    target = theirs.pk if field == "grant" else scenario.pk
+    missing = 10**9
+    wrap = (lambda pk: pk) if field == "grant" else (lambda pk: [pk])
+    # when merchant A creates a draft naming B's record, then the missing id
+    refused = merchant_a_api.post(
+        "/api/v1/products/", _public_body(industry, **{field: wrap(target)}), format="json"
+    )
+    absent = merchant_a_api.post(
+        "/api/v1/products/", _public_body(industry, **{field: wrap(missing)}), format="json"
+    )
+    # then both are the same 400 naming the field, and no draft was made
+    assert refused.status_code == 400, refused.content
+    assert _refusal(refused) == _refusal(absent)
+    assert _refusal(refused) == (400, "does_not_exist", [(field, "does_not_exist")])
+    assert str(target) in refused.json()["detail"]
+    assert not Product.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["grant", "scenarios"])
+def test_another_merchants_grant_or_scenario_is_refused_on_patch(
+    merchant_a_api, owner_a, owner_b, grant, industry, make_draft, field
+):
+    # given A's public draft under A's grant, and B's grant with a scenario
+    product = _public_draft(make_draft, owner_a, grant)
+    theirs = GrantFactory(grantee=owner_b.merchant, industry=industry)
+    scenario = ScenarioFactory(grant=theirs)
+    value = theirs.pk if field == "grant" else [scenario.pk]
+    # when A points the draft at B's record
+    response = merchant_a_api.patch(
+        f"/api/v1/products/{product.pk}/", {field: value}, format="json"
+    )
+    # then it is refused at once and the draft keeps its grant and no scenario
+    assert response.status_code == 400, response.content
+    assert [item["field"] for item in response.json()["errors"]] == [field]
+    product.refresh_from_db()
+    assert product.grant_id == grant.pk
+    assert not product.scenarios.exists()
+
+
+def test_an_operator_cannot_give_a_draft_a_grant_its_provider_does_not_hold(
+    operator, owner_a, owner_b, grant, industry, make_draft
+):
+    # given A's draft and B's grant
+    product = _public_draft(make_draft, owner_a, grant)
+    theirs = GrantFactory(grantee=owner_b.merchant, industry=industry)
+    # when an operator (who sees every grant) names B's grant on A's draft
+    with pytest.raises(BusinessRuleViolation) as err:
+        services.product_update(actor=operator, product=product, grant=theirs)
+    # then the service refuses it like a missing id
+    assert err.value.field == "grant"
+    assert err.value.code == "does_not_exist"
