@@ -4,13 +4,15 @@ import datetime as dt
 import logging
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Merchant, User
 from core.exceptions import BusinessRuleViolation, Conflict
 from core.filters import local_day_start
 from core.money import MAX_FEN, fen_to_yuan
+from marketplace.choices import OrderStatus
 from marketplace.models import Order, UsageRecord
 from marketplace.services.orders import _order_create
 from products.choices import PlanKind
@@ -38,6 +40,39 @@ def _month_bounds(first: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return local_day_start(first), local_day_start(next_month(first))
 
 
+# An order gives the buyer the right to use the product once paid, until it is
+# cancelled or refunded; a usage bill is not itself such a right.
+_IN_FORCE = (
+    OrderStatus.PAID,
+    OrderStatus.DELIVERED,
+    OrderStatus.ACCEPTED,
+    OrderStatus.CLEARED,
+    OrderStatus.SETTLED,
+)
+
+
+def _has_order_in_force(*, seller: Merchant, buyer: Merchant, plan: PricingPlan, day) -> bool:
+    """Whether `buyer` holds a paid order of `seller` for the plan's product covering `day`.
+
+    A metered plan is never ordered itself: the buyer's right to call comes from
+    another plan of the same product (a free or subscription plan, say). An order
+    with a period covers the days of its period; one without (one-off, free) has
+    no end.
+    """
+    covering = Q(period_start__isnull=True) | Q(period_start__lte=day, period_end__gte=day)
+    return (
+        Order.objects.filter(
+            seller=seller,
+            buyer=buyer,
+            product_id=plan.product_id,
+            status__in=_IN_FORCE,
+            billed_month__isnull=True,
+        )
+        .filter(covering)
+        .exists()
+    )
+
+
 def _same(record: UsageRecord, *, buyer_id: int, plan_id: int, calls: int, used_at) -> bool:
     return (
         record.buyer_id == buyer_id
@@ -58,6 +93,10 @@ def usage_record_submit(
     used_at: dt.datetime,
 ) -> tuple[UsageRecord, bool]:
     """Store one usage record from the seller's gateway; return (record, created).
+
+    The buyer must hold an order of the product in force on the day of use
+    (paid, not cancelled or refunded, its period covering the day): a seller
+    bills only merchants that contracted with it.
 
     Idempotent by (seller, record id): the same record again returns the stored
     one; the same id with other figures is refused. A record for a month that
@@ -82,6 +121,13 @@ def usage_record_submit(
         raise BusinessRuleViolation("usage cannot be in the future", field="used_at")
     if used_at < now - MAX_AGE:
         raise BusinessRuleViolation("usage more than a year old is not billed", field="used_at")
+    day = timezone.localtime(used_at).date()
+    if not _has_order_in_force(seller=seller, buyer=buyer, plan=plan, day=day):
+        raise BusinessRuleViolation(
+            _("The buyer holds no paid order of this product covering that day."),
+            field="buyer",
+            code="no_order_in_force",
+        )
     existing = UsageRecord.objects.filter(seller=seller, record_id=record_id).first()
     if existing is None:
         month = month_start(timezone.localtime(used_at).date())

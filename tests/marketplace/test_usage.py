@@ -7,7 +7,7 @@ from django.utils import timezone
 from marketplace.models import Order, UsageRecord
 from marketplace.services.usage import usage_bill_month
 from tests.factories.accounts import MerchantFactory
-from tests.factories.marketplace import person_of
+from tests.factories.marketplace import OrderFactory, listed_product, person_of
 from tests.factories.products import PlanFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,13 @@ def metered(product):
 
 
 @pytest.fixture
-def gateway(api_client, seller):
+def contract(buyer, plan):
+    """The buyer's paid order of the product (a one-off plan): the right to call it."""
+    return OrderFactory(buyer=buyer, plan=plan, status="paid")
+
+
+@pytest.fixture
+def gateway(api_client, seller, contract):
     return api_client(person_of(seller))
 
 
@@ -141,3 +147,59 @@ def test_both_sides_see_usage_records(api_client, gateway, buyer, metered):
     report(gateway, "r-1", buyer, metered, 5, last_month_at(3))
     rows = api_client(person_of(buyer)).get(LIST).json()["results"]
     assert [r["record_id"] for r in rows] == ["r-1"]
+
+
+# -- usage belongs to an order in force between seller and buyer ----------------------
+
+
+def test_usage_billing_a_buyer_without_an_order_is_refused(api_client, seller, buyer, metered):
+    # given a buyer that never ordered the product
+    gateway = api_client(person_of(seller))
+    # when the seller reports usage by it
+    response = report(gateway, "r-1", buyer, metered, 5, last_month_at(3))
+    # then it is refused naming the buyer, and nothing is stored or billed
+    assert response.status_code == 400, response.content
+    assert [item["field"] for item in response.json()["errors"]] == ["buyer"]
+    assert response.json()["error_code"] == "no_order_in_force"
+    assert not UsageRecord.objects.exists()
+    assert usage_bill_month(month=last_month_at(1).date()) == 0
+    assert not Order.objects.filter(buyer=buyer).exists()
+
+
+@pytest.mark.parametrize("status", ["pending_payment", "cancelled", "refunded"])
+def test_an_order_not_in_force_gives_no_right_to_bill(
+    api_client, seller, buyer, plan, metered, status
+):
+    OrderFactory(buyer=buyer, plan=plan, status=status)
+    response = report(api_client(person_of(seller)), "r-1", buyer, metered, 5, last_month_at(3))
+    assert response.status_code == 400
+    assert response.json()["error_code"] == "no_order_in_force"
+
+
+def test_an_order_of_another_product_gives_no_right_to_bill(api_client, seller, buyer, metered):
+    other = PlanFactory(product=listed_product(provider=seller), kind="one_off")
+    OrderFactory(buyer=buyer, plan=other, status="accepted")
+    response = report(api_client(person_of(seller)), "r-1", buyer, metered, 5, last_month_at(3))
+    assert response.status_code == 400
+
+
+def test_a_subscription_covers_only_the_days_of_its_period(
+    api_client, seller, buyer, product, metered
+):
+    # given a monthly subscription for this month only
+    first = timezone.localdate().replace(day=1)
+    subscription = PlanFactory(product=product, kind="subscription", price_fen=10_00)
+    last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    OrderFactory(buyer=buyer, plan=subscription, status="paid", period_start=first,
+                 period_end=last)  # fmt: skip
+    gateway = api_client(person_of(seller))
+    # then usage last month is refused and usage now accepted
+    assert report(gateway, "r-1", buyer, metered, 5, last_month_at(3)).status_code == 400
+    assert report(gateway, "r-2", buyer, metered, 5, timezone.now()).status_code == 201
+
+
+def test_a_usage_bill_is_not_itself_a_right_to_bill_again(api_client, seller, buyer, metered):
+    OrderFactory(buyer=buyer, plan=metered, status="paid",
+                 billed_month=last_month_at(1).date().replace(day=1))  # fmt: skip
+    response = report(api_client(person_of(seller)), "r-1", buyer, metered, 5, last_month_at(3))
+    assert response.status_code == 400
