@@ -16,8 +16,8 @@ from core.api import ScopedReadOnlyViewSet
 from core.scoping import merchant_id_of, scope_to_merchant
 from products.models import Product
 from querying.api import serializers as s
-from querying.choices import TemplateStatus
 from querying.models import Dataset, PrivacyBudget, QueryRun, QueryTemplate
+from querying.selectors import template_runnable_list
 from querying.services import datasets, runs, templates
 
 
@@ -74,13 +74,7 @@ class QueryTemplateViewSet(ScopedReadOnlyViewSet):
         merchant_id = merchant_id_of(self.request.user)
         if merchant_id is None:
             return mine
-        held = QueryTemplate.objects.filter(
-            status=TemplateStatus.APPROVED,
-            product__orders__buyer_id=merchant_id,
-            product__orders__plan__kind="metered",
-            product__orders__billed_month__isnull=True,
-            product__orders__status__in=runs.IN_FORCE,
-        )
+        held = template_runnable_list(buyer_id=merchant_id)
         return QueryTemplate.objects.select_related("dataset", "product").filter(
             Q(pk__in=mine.values("pk")) | Q(pk__in=held.values("pk"))
         )
