@@ -601,7 +601,7 @@ class QueryRunAdmin(ServiceFormAdmin):
         )
         return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
 
-    @admin.display(description=_("95% error bound per aggregate"))
+    @admin.display(description=_("error bound per aggregate (95 percent confidence)"))
     def accuracy(self, obj):
         bounds = (obj.result or {}).get("accuracy_95") or {}
         return ", ".join(f"{name} ±{bound}" for name, bound in bounds.items()) or "-"
