@@ -77,6 +77,7 @@ deploy-check: setup
 	SECRET_KEY=$$(head -c 48 /dev/urandom | base64) DATABASE_URL=$${DATABASE_URL:-postgres://localhost/exchange} \
 	REDIS_URL=$${REDIS_URL:-redis://localhost:6379/0} ALLOWED_HOSTS=exchange.example \
 	PAYMENT_WEBHOOK_SECRET=$$(head -c 32 /dev/urandom | base64) \
+	DELIVERY_MASTER_KEY=$$(head -c 32 /dev/urandom | base64) \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING --settings=config.settings.production
 
 clean:

@@ -19,6 +19,7 @@ API_APPS = [
     "oversight",
     "interchange",
     "querying",
+    "delivery",
 ]
 
 urlpatterns = [

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "oversight",
     "interchange",
     "querying",
+    "delivery",
 ]
 
 MIDDLEWARE = [
@@ -119,6 +120,40 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"
+
+# Delivered files (delivery app) go through their own storage alias, never
+# MEDIA_ROOT, so no web server serves them: only the download view streams
+# them, decrypted, to a buyer's people. With DELIVERY_S3_BUCKET set they go to
+# an S3-compatible object store through django-storages; the credentials come
+# from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY as boto3 reads them.
+DELIVERY_S3_BUCKET = os.environ.get("DELIVERY_S3_BUCKET", "")
+if DELIVERY_S3_BUCKET:
+    _deliverables_storage: dict = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": DELIVERY_S3_BUCKET,
+            "endpoint_url": os.environ.get("DELIVERY_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("DELIVERY_S3_REGION") or None,
+            "location": os.environ.get("DELIVERY_S3_PREFIX", "deliverables"),
+            # Objects are ciphertext already; the bucket must still never be public.
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": True,
+        },
+    }
+else:
+    _deliverables_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": str(Path(os.environ.get("DELIVERY_ROOT", VAR_DIR / "deliverables"))),
+            "base_url": None,
+        },
+    }
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "deliverables": _deliverables_storage,
+}
 
 # Joining the exchange (accounts.services.joining): the licence scan's size limit,
 # how often one address may send the public form, and the mail that tells the
@@ -363,6 +398,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "oversight.tasks.audit_runs_recover_task",
         "schedule": EXCHANGE_JOBS_RECOVER_SECONDS,
     },
+    # Every hour: resumable uploads left open past their expiry are abandoned
+    # and their chunks deleted from storage.
+    "delivery-upload-sessions-expire": {
+        "task": "delivery.tasks.upload_sessions_expire_task",
+        "schedule": crontab(minute=23),
+    },
     # Refresh the statistics snapshot the stats endpoint and dashboard read.
     "oversight-stats-refresh": {
         "task": "oversight.tasks.stats_refresh_task",
@@ -392,6 +433,24 @@ EXCHANGE_PAYOUT_MINIMUM_FEN = int(os.environ.get("PAYOUT_MINIMUM_FEN", "10000"))
 # or admin form takes, in characters.
 EXCHANGE_TEXT_MAX_LENGTH = int(os.environ.get("TEXT_MAX_LENGTH", "20000"))
 EXCHANGE_CLEARING_CHUNK_SIZE = int(os.environ.get("CLEARING_CHUNK_SIZE", "50000"))
+
+# Delivery (delivery app). The master key wraps every delivered file's data key
+# and every gateway upstream secret: 32 random bytes, base64. The default here is
+# for development only; production refuses to start without DELIVERY_MASTER_KEY.
+EXCHANGE_DELIVERY_MASTER_KEY = os.environ.get(
+    "DELIVERY_MASTER_KEY", "ZGV2LW9ubHktZGVsaXZlcnktbWFzdGVyLWtleS0zMmI="
+)
+# Chunks of a resumable upload (a multiple of 64 KiB) and the largest file.
+EXCHANGE_DELIVERY_CHUNK_BYTES = int(os.environ.get("DELIVERY_CHUNK_BYTES", str(8 * 1024 * 1024)))
+EXCHANGE_DELIVERY_MAX_FILE_BYTES = int(
+    os.environ.get("DELIVERY_MAX_FILE_BYTES", str(8 * 1024 * 1024 * 1024))
+)
+# A file sent whole (admin form, multipart POST) may be at most this large.
+EXCHANGE_DELIVERY_SIMPLE_UPLOAD_BYTES = int(
+    os.environ.get("DELIVERY_SIMPLE_UPLOAD_BYTES", str(256 * 1024 * 1024))
+)
+EXCHANGE_DELIVERY_UPLOAD_SESSION_HOURS = int(os.environ.get("DELIVERY_UPLOAD_SESSION_HOURS", "48"))
+EXCHANGE_DELIVERY_GRANT_MINUTES = int(os.environ.get("DELIVERY_GRANT_MINUTES", "15"))
 
 # The exchange as publisher of the DCAT-AP catalog other exchanges harvest.
 # `spatial` lists standard IRIs of the region the catalog covers: the EU

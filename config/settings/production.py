@@ -1,14 +1,28 @@
 """Settings for deployed machines: refuses to start without its secrets."""
 
+import base64
 import os
 
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *  # noqa: F403
 
-for _required in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "PAYMENT_WEBHOOK_SECRET"):
+_REQUIRED = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "PAYMENT_WEBHOOK_SECRET",
+    "DELIVERY_MASTER_KEY",
+)
+for _required in _REQUIRED:
     if not os.environ.get(_required):
         raise ImproperlyConfigured(f"{_required} must be set in production.")
+
+try:
+    if len(base64.b64decode(os.environ["DELIVERY_MASTER_KEY"], validate=True)) != 32:
+        raise ValueError
+except ValueError as _exc:
+    raise ImproperlyConfigured("DELIVERY_MASTER_KEY must be 32 random bytes, base64.") from _exc
 
 DEBUG = False
 # A payment is the channel's signed word, never a button in the admin.

@@ -75,6 +75,7 @@ def load_all_builders() -> None:
         "oversight",
         "interchange",
         "querying",
+        "delivery",
     ):
         try:
             importlib.import_module(f"tests.factories.{app}")

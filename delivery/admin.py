@@ -1,0 +1,157 @@
+"""Delivered files in the admin: sellers upload and see their versions; operators see all.
+
+The upload form hands the file to the same service as the API
+(`deliverable_upload`), which checks the product, hashes and encrypts it; a
+refusal is shown on the form and nothing is stored.
+"""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
+
+from core.admin import EventInline, ScopedAdmin, action_reason, apply_to_selected
+from core.exceptions import BusinessRuleViolation, Conflict
+from core.scoping import scope_to_merchant
+from delivery.models import Deliverable, UploadSession, UploadSessionEvent
+from delivery.services import uploads
+from products.models import Product
+
+
+class DeliverableUploadForm(forms.ModelForm):
+    upload = forms.FileField(label=_("file"))
+
+    class Meta:
+        model = Deliverable
+        fields = ("product", "note")
+
+    # Set by DeliverableAdmin.get_form: the person uploading.
+    request_user: Any = None
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        product, upload = cleaned.get("product"), cleaned.get("upload")
+        if product is None or upload is None:
+            return cleaned
+        try:
+            self.created = uploads.deliverable_upload(
+                actor=self.request_user,
+                product=product,
+                stream=upload,
+                file_name=upload.name,
+                size=upload.size,
+                content_type=getattr(upload, "content_type", "") or "",
+                note=cleaned.get("note") or "",
+            )
+        except BusinessRuleViolation as exc:
+            target = exc.field if exc.field in self.fields else None
+            if exc.field == "file":
+                target = "upload"
+            self.add_error(target, exc.message)
+        except (PermissionDenied, Conflict) as exc:
+            self.add_error(None, str(exc))
+        return cleaned
+
+
+@admin.register(Deliverable)
+class DeliverableAdmin(ScopedAdmin):
+    list_display = (
+        "file_name",
+        "product",
+        "version",
+        "size_bytes",
+        "sha256",
+        "created_at",
+        "is_current_display",
+    )
+    list_filter = ("superseded_at",)
+    list_select_related = ("product",)
+    search_fields = ("file_name", "sha256", "product__title")
+    readonly_fields = (
+        "product",
+        "version",
+        "file_name",
+        "content_type",
+        "size_bytes",
+        "sha256",
+        "note",
+        "uploaded_by",
+        "created_at",
+        "superseded_at",
+        "part_count",
+        "master_key_id",
+    )
+    exclude = ("wrapped_key", "file_id", "chunk_bytes")
+    merchant_can_add = True
+    # An operator does not upload on a seller's behalf: the seller answers for its file.
+    operator_can_add = False
+    operator_can_change = False
+
+    @admin.display(description=_("current version"), boolean=True)
+    def is_current_display(self, obj):
+        return obj.is_current
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def get_exclude(self, request, obj=None):
+        return None if obj is None else self.exclude
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = type(
+                "BoundDeliverableUploadForm",
+                (DeliverableUploadForm,),
+                {"request_user": request.user},
+            )
+            kwargs["fields"] = ("product", "note", "upload")
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None and "product" in form.base_fields:
+            form.base_fields["product"].queryset = scope_to_merchant(  # type: ignore[attr-defined]
+                Product.objects.filter(delivery_mode__in=uploads.FILE_DELIVERY_MODES),
+                request.user,
+            )
+        return form
+
+    def save_form(self, request, form, change):
+        # The service already stored the file and made the row while validating.
+        form.save_m2m = lambda: None
+        return form.created
+
+    def save_model(self, request, obj, form, change):
+        return None
+
+
+class UploadSessionEventInline(EventInline):
+    model = UploadSessionEvent
+
+
+@admin.register(UploadSession)
+class UploadSessionAdmin(ScopedAdmin):
+    list_display = ("file_name", "product", "size_bytes", "status", "created_at", "expires_at")
+    list_filter = ("status",)
+    list_select_related = ("product",)
+    search_fields = ("file_name", "product__title")
+    exclude = ("wrapped_key", "file_id")
+    inlines = [UploadSessionEventInline]
+    operator_can_add = False
+    operator_can_change = False
+    actions = ["abandon"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name not in self.exclude]
+
+    @admin.action(description=_("Abandon the selected uploads (seller)"))
+    def abandon(self, request, queryset):
+        reason = action_reason(self, request, required=False)
+        apply_to_selected(
+            self,
+            request,
+            queryset,
+            lambda s: uploads.upload_session_abandon(
+                actor=request.user, session=s, reason=reason or ""
+            ),
+            done_message=_("%(count)d upload(s) abandoned."),
+        )
