@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from accounts import services
+from accounts import services, signin
 from accounts.choices import KIND_FIELDS, MerchantKind, MerchantRole
 from accounts.models import (
     Merchant,
@@ -242,7 +242,7 @@ class PersonAdmin(ScopedAdmin, DjangoUserAdmin):
     list_display = ("username", "full_name", "merchant", "role", "is_active", "last_login")
     list_filter = ("is_operator", "merchant_role", "is_active")
     search_fields = ("username", "email", "first_name", "last_name", "merchant__legal_name")
-    actions = ["deactivate", "reactivate"]
+    actions = ["deactivate", "reactivate", "unlock_sign_in"]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (
@@ -311,7 +311,12 @@ class PersonAdmin(ScopedAdmin, DjangoUserAdmin):
         return False  # people are deactivated, never deleted: their acts stay attributed
 
     def get_actions(self, request):
-        return super().get_actions(request) if self.has_add_permission(request) else {}
+        if not self.has_add_permission(request):
+            return {}
+        actions = super().get_actions(request)
+        if not is_operator(request.user):
+            actions.pop("unlock_sign_in", None)
+        return actions
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
@@ -361,6 +366,18 @@ class PersonAdmin(ScopedAdmin, DjangoUserAdmin):
     def deactivate(self, request, queryset):
         self._set_active(
             request, queryset, is_active=False, done_message=_("%(count)d person(s) deactivated.")
+        )
+
+    @admin.action(
+        description=_("Unlock sign-in of the selected people (after too many wrong passwords)")
+    )
+    def unlock_sign_in(self, request, queryset):
+        apply_to_selected(
+            self,
+            request,
+            queryset,
+            lambda person: signin.signin_unlock(actor=request.user, username=person.username),
+            done_message=_("%(count)d person(s) may sign in again."),
         )
 
     @admin.action(description=_("Reactivate the selected people"))

@@ -5,6 +5,7 @@ filesystem, so `make run` needs no server. DATABASE_URL and REDIS_URL switch to
 PostgreSQL and Redis.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -46,6 +47,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     # Swagger UI served from our static files: /api/docs/ works offline.
     "drf_spectacular_sidecar",
+    # Failed sign-ins counted per account and per address, then a lockout (accounts/signin.py).
+    "axes",
     "core",
     "accounts",
     "products",
@@ -69,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a sign-in refused for a lockout into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -102,6 +107,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# The lockout check first, then the passwords (accounts/signin.py).
+AUTHENTICATION_BACKENDS = [
+    "accounts.signin.SignInLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Five failed passwords for one username, or from one address, lock it for 15 minutes;
+# a success resets the account's count. Operators unlock early (docs/api.md, "Signing in").
+AXES_FAILURE_LIMIT = int(os.environ.get("SIGNIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("SIGNIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.signin.lockout_page"
+# Operators unlock from the people admin; axes' own pages stay out of the admin.
+AXES_ENABLE_ADMIN = False
+# Behind a proxy, name how many hops to trust so the client's own address is counted.
+_proxy_count = os.environ.get("SIGNIN_PROXY_COUNT")
+AXES_IPWARE_PROXY_COUNT = int(_proxy_count) if _proxy_count else None
+AXES_VERBOSE = False
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -160,6 +183,8 @@ STORAGES = {
 # owner how to sign in (the console locally; set EMAIL_BACKEND/EMAIL_HOST in production).
 MERCHANT_LICENCE_MAX_BYTES = int(os.environ.get("MERCHANT_LICENCE_MAX_BYTES", 5 * 1024 * 1024))
 JOIN_THROTTLE_RATE = os.environ.get("JOIN_THROTTLE_RATE", "10/hour")
+# Token requests per client address (accounts/api/token.py), before any lockout.
+SIGN_IN_THROTTLE_RATE = os.environ.get("SIGN_IN_THROTTLE_RATE", "30/minute")
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "join@exchange.example")
