@@ -8,15 +8,19 @@ refusal is shown on the form and nothing is stored.
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import EventInline, ScopedAdmin, action_reason, apply_to_selected
+from core.admin import EventInline, ReadOnlyAdmin, ScopedAdmin, action_reason, apply_to_selected
 from core.exceptions import BusinessRuleViolation, Conflict
 from core.scoping import scope_to_merchant
-from delivery.models import Deliverable, UploadSession, UploadSessionEvent
-from delivery.services import uploads
+from delivery.models import Deliverable, Download, UploadSession, UploadSessionEvent
+from delivery.services import downloads, uploads
+from marketplace.models import Order
 from products.models import Product
 
 
@@ -155,3 +159,44 @@ class UploadSessionAdmin(ScopedAdmin):
             ),
             done_message=_("%(count)d upload(s) abandoned."),
         )
+
+
+@admin.register(Download)
+class DownloadAdmin(ReadOnlyAdmin):
+    """The download log; the order page's link for the buyer starts here."""
+
+    list_display = (
+        "order",
+        "deliverable",
+        "downloaded_by",
+        "started_at",
+        "range_start",
+        "range_end",
+        "bytes_sent",
+        "is_complete",
+    )
+    list_filter = ("is_complete",)
+    list_select_related = ("order", "deliverable", "downloaded_by")
+    search_fields = ("order__number", "deliverable__sha256")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def get_urls(self):
+        start = self.admin_site.admin_view(self.download_start)
+        return [
+            path("order/<int:order_id>/", start, name="delivery_download_start"),
+            *super().get_urls(),
+        ]
+
+    def download_start(self, request, order_id: int):
+        """Issue a grant for the buyer's person and send the browser to its link."""
+        order = scope_to_merchant(Order.objects.all(), request.user).filter(pk=order_id).first()
+        if order is None:
+            raise Http404
+        try:
+            _grant, token = downloads.download_grant_issue(actor=request.user, order=order)
+        except (BusinessRuleViolation, Conflict) as exc:
+            messages.error(request, str(exc))
+            return redirect("admin:marketplace_order_change", order.pk)
+        return redirect(reverse("deliverable-download", args=[token]))

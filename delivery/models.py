@@ -179,3 +179,91 @@ class UploadChunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id}#{self.index}"
+
+
+class DownloadGrant(models.Model):
+    """A signed, expiring link to one order's file, for the buyer's people only.
+
+    Invariants: the grant names one version (the current one when issued), so
+    what the buyer receives is fixed by its hash; only the SHA-256 of the link's
+    random secret is stored, so the table cannot be turned back into links.
+    """
+
+    order = models.ForeignKey(
+        "marketplace.Order",
+        verbose_name=_("order"),
+        on_delete=models.PROTECT,
+        related_name="download_grants",
+    )
+    deliverable = models.ForeignKey(
+        Deliverable,
+        verbose_name=_("delivered file"),
+        on_delete=models.PROTECT,
+        related_name="grants",
+    )
+    issued_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("issued to"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    secret_sha256 = models.CharField(_("secret (SHA-256)"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("issued at"), auto_now_add=True, db_index=True)
+    expires_at = models.DateTimeField(_("expires at"))
+
+    merchant_scope = ("order__buyer", "order__seller")
+
+    class Meta:
+        verbose_name = _("download grant")
+        verbose_name_plural = _("download grants")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.deliverable_id}"
+
+
+class Download(models.Model):
+    """One request through a grant: who, when, which bytes, how many were sent.
+
+    Invariants: written before the first byte is sent and finished once when
+    the stream ends or breaks off; `is_complete` means every byte asked for
+    was sent. Rows are evidence: never edited afterwards, never deleted.
+    """
+
+    grant = models.ForeignKey(
+        DownloadGrant, verbose_name=_("download grant"), on_delete=models.PROTECT,
+        related_name="downloads",
+    )  # fmt: skip
+    order = models.ForeignKey(
+        "marketplace.Order", verbose_name=_("order"), on_delete=models.PROTECT,
+        related_name="downloads",
+    )  # fmt: skip
+    deliverable = models.ForeignKey(
+        Deliverable, verbose_name=_("delivered file"), on_delete=models.PROTECT,
+        related_name="downloads",
+    )  # fmt: skip
+    downloaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("downloaded by"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    range_start = models.BigIntegerField(_("first byte"))
+    range_end = models.BigIntegerField(_("last byte"))
+    bytes_requested = models.BigIntegerField(_("bytes asked for"))
+    bytes_sent = models.BigIntegerField(_("bytes sent"), default=0)
+    is_complete = models.BooleanField(_("complete"), default=False)
+
+    merchant_scope = ("order__buyer", "order__seller")
+
+    class Meta:
+        verbose_name = _("download")
+        verbose_name_plural = _("downloads")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.deliverable_id} {self.range_start}-{self.range_end}"

@@ -8,6 +8,8 @@ that row with a message and changes nothing.
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import (
@@ -119,10 +121,47 @@ class OrderAdmin(ScopedAdmin):
         return fen_to_yuan(obj.refunded_fen)
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields if f.name not in self.exclude] + [
+        shown = [f.name for f in self.model._meta.fields if f.name not in self.exclude] + [
             "amount_yuan",
             "refunded_yuan",
+            "delivery_evidence",
         ]
+        buyer_person = not is_operator(request.user) and merchant_id_of(request.user)
+        if obj is not None and buyer_person == obj.buyer_id:
+            shown.append("file_download")
+        return shown
+
+    @admin.display(description=_("download the file"))
+    def file_download(self, obj):
+        from delivery.services.uploads import FILE_DELIVERY_MODES
+
+        if obj.delivery_mode not in FILE_DELIVERY_MODES:
+            return "-"
+        link = reverse("admin:delivery_download_start", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', link, _("Download the delivered file"))
+
+    @admin.display(description=_("delivery evidence"))
+    def delivery_evidence(self, obj):
+        # The dispute's evidence: the file's hash and the digest of its download log.
+        from delivery.services.downloads import delivery_evidence
+
+        evidence = delivery_evidence(order=obj)
+        if evidence is None:
+            return "-"
+        file = evidence["file"]
+        return format_html(
+            "{} v{} ({} bytes)<br>SHA-256 {}<br>{}: {}<br>{}: {}<br>{} SHA-256 {}",
+            file["name"],
+            file["version"],
+            file["size_bytes"],
+            file["sha256"],
+            _("received in full"),
+            _("yes") if evidence["received_in_full"] else _("no"),
+            _("downloads"),
+            evidence["download_count"],
+            _("download log"),
+            evidence["download_log_sha256"],
+        )
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -1,9 +1,22 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from delivery.api.downloads import DeliverableDownloadView, DownloadGrantViewSet, DownloadViewSet
 from delivery.api.views import DeliverableViewSet, UploadSessionViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.register("deliverables", DeliverableViewSet, basename="deliverable")
 router.register("upload-sessions", UploadSessionViewSet, basename="upload-session")
 
-urlpatterns = [*router.urls]
+router.register("download-grants", DownloadGrantViewSet, basename="download-grant")
+router.register("downloads", DownloadViewSet, basename="download")
+
+urlpatterns = [
+    # The signed link of a grant: the token is the only argument.
+    path(
+        "deliverable-downloads/<str:token>/",
+        DeliverableDownloadView.as_view(),
+        name="deliverable-download",
+    ),
+    *router.urls,
+]

@@ -87,10 +87,26 @@ class OrderDetailSerializer(OrderSerializer):
     events = OrderEventSerializer(many=True, read_only=True)
     refunds = RefundSerializer(many=True, read_only=True)
     disputes = DisputeSerializer(many=True, read_only=True)
+    delivery_evidence = serializers.SerializerMethodField(
+        help_text="Files delivered through the exchange: the file's SHA-256 and the download "
+        "log with its digest; null otherwise. What an operator weighs in a dispute."
+    )
 
     class Meta(OrderSerializer.Meta):
-        fields = [*OrderSerializer.Meta.fields, "contract", "events", "refunds", "disputes"]
+        fields = [
+            *OrderSerializer.Meta.fields,
+            "contract",
+            "events",
+            "refunds",
+            "disputes",
+            "delivery_evidence",
+        ]
         read_only_fields = fields
+
+    def get_delivery_evidence(self, order) -> dict | None:
+        from delivery.services.downloads import delivery_evidence
+
+        return delivery_evidence(order=order)
 
 
 class OrderCreateInputSerializer(serializers.Serializer):

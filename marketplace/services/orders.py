@@ -414,6 +414,27 @@ def order_deliver(*, actor: User, order: Order, note: str = "") -> Order:
     return order
 
 
+@transaction.atomic
+def order_deliver_by_exchange(*, actor: User | None, order: Order, note: str) -> bool:
+    """paid -> delivered because the exchange itself handed the goods to the buyer.
+
+    The buyer's people received the whole file through the exchange, so the
+    seller need not click; delivered_at starts the auto-acceptance clock. An
+    order already delivered (or further along, or refunded) is left as it is.
+    """
+    order = lock_one(Order, order.pk)
+    if order.status != OrderStatus.PAID:
+        return False
+    return _move(
+        order,
+        to=OrderStatus.DELIVERED,
+        actor=actor,
+        reason=note,
+        delivered_at=timezone.now(),
+        delivery_note=note,
+    )
+
+
 def _accept_locked(order: Order, *, actor: User | None, reason: str) -> bool:
     if order.is_disputed and order.status == OrderStatus.DELIVERED:
         raise Conflict("a dispute is open on this order; an operator resolves it", code="disputed")

@@ -11,6 +11,7 @@ seal digest and compare it with the chain (GET /api/v1/chain-seals/).
 from django.utils import timezone
 
 from core.money import fen_to_yuan
+from delivery.services.downloads import delivery_evidence
 from marketplace.choices import OrderStatus
 from marketplace.models import Order, OrderEvent
 from oversight.services.chain import JOURNAL_TABLE, row_proof
@@ -101,5 +102,8 @@ def trade_certificate(*, order: Order) -> dict:
             }
             for entry in entries
         ],
+        # The delivered file's hash and a digest of its download log (delivery app);
+        # null for orders not delivered as a file through the exchange.
+        "delivery": delivery_evidence(order=order),
         "how_to_verify": VERIFY_STEPS,
     }

@@ -2,8 +2,8 @@
 
 import io
 
-from delivery.models import Deliverable, UploadSession, UploadSessionEvent
-from delivery.services import uploads
+from delivery.models import Deliverable, Download, DownloadGrant, UploadSession, UploadSessionEvent
+from delivery.services import downloads, uploads
 from tests.factories.marketplace import listed_product, person_of
 from tests.factories.world import builds
 
@@ -43,3 +43,32 @@ def _upload_session(owner, counterparty):
 @builds(UploadSessionEvent)
 def _upload_session_event(owner, counterparty):
     return _upload_session(owner, counterparty).events.first()
+
+
+def paid_file_order(buyer, seller):
+    """A paid order of `seller`'s file product (with an upload) by `buyer`."""
+    from marketplace.services.payments import order_pay, payment_notice_parse, payment_signature
+    from tests.factories.marketplace import notification_body, place
+    from tests.factories.products import PlanFactory
+
+    product = file_product(seller)
+    upload(product)
+    order = place(buyer, PlanFactory(product=product))
+    body = notification_body(order)
+    order_pay(notice=payment_notice_parse(body=body, signature=payment_signature(body)))
+    order.refresh_from_db()
+    return order
+
+
+@builds(DownloadGrant)
+def _download_grant(owner, counterparty):
+    order = paid_file_order(owner, counterparty)
+    return downloads.download_grant_issue(actor=person_of(owner), order=order)[0]
+
+
+@builds(Download)
+def _download(owner, counterparty):
+    grant = _download_grant(owner, counterparty)
+    stream = downloads.download_start(actor=person_of(owner), grant=grant, span=None)
+    b"".join(stream.chunks)
+    return stream.download
