@@ -13,6 +13,7 @@ from products.choices import (
     SubscriptionPeriod,
 )
 from products.models import (
+    CONTENT_FIELDS,
     MANUAL_SECTIONS,
     Board,
     Industry,
@@ -172,25 +173,6 @@ class VersionSerializer(serializers.ModelSerializer):
         fields = ["number", "listed_at", "content", "plans"]
 
 
-CONTENT_SERIALIZER_FIELDS = [
-    "title",
-    "title_en",
-    "summary",
-    "summary_en",
-    "coverage_start",
-    "coverage_end",
-    *MANUAL_SECTIONS,
-    "industry",
-    "board",
-    "source_kind",
-    "grade",
-    "delivery_mode",
-    "volume_bytes",
-    "sample",
-    "tags",
-]
-
-
 class ProductSerializer(serializers.ModelSerializer):
     """One row of the product list: no manual, no nested plans (kept cheap at scale)."""
 
@@ -326,7 +308,7 @@ class RevisionSerializer(serializers.ModelSerializer):
             "number",
             "status",
             "change_note",
-            *CONTENT_SERIALIZER_FIELDS,
+            *CONTENT_FIELDS,
             "plans",
             "events",
             "created_at",
