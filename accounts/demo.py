@@ -302,8 +302,10 @@ def seed(context: DemoContext) -> None:
             legal_name, region, industry, kinds, domain = NAMED[n]
         else:
             # every city has merchants even at small scales
-            region = regions[n - len(NAMED)] if n - len(NAMED) < len(regions) else None
-            region = region or _weighted(rng, region_shares)
+            if n - len(NAMED) < len(regions):
+                region = regions[n - len(NAMED)]
+            else:
+                region = _weighted(rng, region_shares)
             industry = _weighted(rng, industry_shares)
             words, main_kind, _share = INDUSTRY_WORDS[industry]
             city = CITIES[region][3]
@@ -319,7 +321,7 @@ def seed(context: DemoContext) -> None:
                 legal_name = f"{prefix}{brand}{rng.choice(words)}{rng.choice(SUFFIXES)}"
                 if legal_name not in names:
                     break
-            kinds = {main_kind}
+            chosen = {main_kind}
             for kind, chance in (
                 ("supplier", 0.35),
                 ("technical", 0.2),
@@ -327,8 +329,8 @@ def seed(context: DemoContext) -> None:
                 ("service", 0.25),
             ):
                 if rng.random() < chance:
-                    kinds.add(kind)
-            kinds = sorted(kinds)
+                    chosen.add(kind)
+            kinds = sorted(chosen)
             domain = f"{pinyin}{n}.com.cn"
         names.add(legal_name)
         _share, districts, area_code, _short = CITIES[region]

@@ -87,7 +87,8 @@ def database_exists(url: str) -> bool:
 
     name = urlparse(url).path.lstrip("/")
     with psycopg.connect(_admin(url), autocommit=True) as conn:
-        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        return found is not None
 
 
 def registered() -> list:

@@ -10,12 +10,13 @@ and the hash chain check it afterwards.
 """
 
 import datetime as dt
+import functools
 import io
 import json
 import random
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -251,6 +252,10 @@ def bulk_insert(model, columns: list[str], rows, *, progress: Progress | None = 
     return written
 
 
+def _constant(value: object) -> object:
+    return value
+
+
 def event_columns() -> list[str]:
     return ["id", "subject_id", "actor_id", "from_status", "to_status", "reason", "created_at"]
 
@@ -272,7 +277,9 @@ class Table:
         for f in self.fields:
             if f.has_default():
                 default = f.default
-                self._defaults[f.attname] = default if callable(default) else (lambda d=default: d)
+                self._defaults[f.attname] = (
+                    default if callable(default) else functools.partial(_constant, default)
+                )
             elif f.null:
                 self._defaults[f.attname] = lambda: None
             elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
@@ -284,7 +291,7 @@ class Table:
                 "EmailField",
             ):
                 self._defaults[f.attname] = lambda: ""
-        self.rows: list[tuple] = []
+        self.rows: list[Sequence] = []
 
     def row(self, **values) -> tuple:
         out = []

@@ -18,6 +18,7 @@ A 409 may add context of its own (``current_status``, ``requested_status``).
 """
 
 from collections.abc import Iterator, Mapping
+from typing import cast
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
@@ -97,8 +98,12 @@ def body_from_api_exception(exc: exceptions.APIException, http_status: int) -> d
     if isinstance(exc, exceptions.ValidationError) or isinstance(detail, list | dict):
         if isinstance(detail, list):
             detail, codes = {"non_field_errors": detail}, {"non_field_errors": codes}
-        return error_body(http_status, field_errors=detail, field_codes=codes)
+        # A list was wrapped above, so both are mappings of field to messages here.
+        return error_body(
+            http_status, field_errors=cast(dict, detail), field_codes=cast(dict, codes)
+        )
     extra = {}
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        extra["wait"] = exc.wait
+    wait = getattr(exc, "wait", None) if isinstance(exc, exceptions.Throttled) else None
+    if wait is not None:
+        extra["wait"] = wait
     return error_body(http_status, detail=str(detail), error_code=str(codes), extra=extra)

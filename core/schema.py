@@ -7,6 +7,9 @@ needs a signed-in role, 404 when its path names a record, 409 when it writes,
 429 when it is throttled. Answers a view declares itself are left as they are.
 """
 
+from collections.abc import Mapping
+from typing import cast
+
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent, force_instance, is_serializer
 from rest_framework import serializers
@@ -119,7 +122,9 @@ class ExchangeAutoSchema(AutoSchema):
         serializer = force_instance(serializer)
         if not is_serializer(serializer) or not hasattr(serializer, "fields"):
             return []
-        return [(name, f) for name, f in serializer.fields.items() if not f.read_only]
+        # A cached property at run time; the stubs see the function behind it.
+        fields = cast(Mapping[str, serializers.Field], serializer.fields)
+        return [(name, f) for name, f in fields.items() if not f.read_only]
 
     def _error_responses(self, path: str, operation: dict) -> dict:
         method = self.method
@@ -195,10 +200,12 @@ class ExchangeAutoSchema(AutoSchema):
         for name, field in fields:
             if name in RESERVED_KEYS:
                 continue
-            schema = {"description": f"Why {name} was refused (older clients; see errors)."}
+            refusal: dict[str, object] = {
+                "description": f"Why {name} was refused (older clients; see errors)."
+            }
             if not isinstance(field, _NESTED_FIELDS):
-                schema.update(type="array", items={"type": "string"})
-            properties[name] = schema
+                refusal.update(type="array", items={"type": "string"})
+            properties[name] = refusal
         names = [name for name, _field in fields] + query
         examples = {}
         if names:

@@ -141,10 +141,11 @@ class PartnerDataset:
 
 
 def _literals(graph: Graph, node, predicate, *, name: str) -> list[Literal]:
-    values = list(graph.objects(node, predicate))
-    for value in values:
+    values: list[Literal] = []
+    for value in graph.objects(node, predicate):
         if not isinstance(value, Literal):
             raise RecordRefused(_("%(name)s is not a text") % {"name": name})
+        values.append(value)
     return values
 
 

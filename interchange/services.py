@@ -232,7 +232,8 @@ def _read_pages(client, start_url: str, partner: PartnerExchange, tally: _Tally,
     """Follow hydra:next from `start_url`; FetchRefused ends the walk with its reason."""
     bounds = settings.EXCHANGE_HARVEST_LIMITS
     deadline = time.monotonic() + bounds["run_seconds"]
-    url, visited = start_url, set()
+    url: str | None = start_url
+    visited: set[str] = set()
     while url:
         if url in visited:
             raise fetch.FetchRefused(_("paging loop: %(url)s was already read") % {"url": url})

@@ -124,14 +124,14 @@ class Trades:
     def __init__(self, context: DemoContext):
         self.context = context
         self.orders = Table(Order)
-        self.events = []  # (order id, actor, from, to, reason, at)
+        self.events: list[tuple] = []  # (order id, actor, from, to, reason, at)
         self.notices = Table(PaymentNotification)
         self.refunds = Table(Refund)
         self.disputes = Table(Dispute)
-        self.payments = []  # (order id, buyer, amount, at, number, reference)
-        self.refund_moves = []  # (refund id, order id, buyer, amount, at, number)
+        self.payments: list[tuple] = []  # (order id, buyer, amount, at, number, reference)
+        self.refund_moves: list[tuple] = []  # (refund id, order id, buyer, amount, at, number)
         # (order id, accepted day, buyer, seller, gross, board, mode, department, share bps)
-        self.accepted = []
+        self.accepted: list[tuple] = []
         self.turnover = 0
 
     def event(self, order_id, actor, from_status, to_status, reason, at):

@@ -14,8 +14,8 @@ def seed(context: DemoContext) -> None:
         # delay) and the demo's trade certificates carry their proofs.
         seals = chain_seal(settle_seconds=0)
         context.write(f"  sealed the history in {seals} seal(s)")
-        run = AuditRun.objects.create(trigger=AuditTrigger.DEMO)
-        run = audit_run_execute(run_id=run.pk)
+        queued = AuditRun.objects.create(trigger=AuditTrigger.DEMO)
+        run = audit_run_execute(run_id=queued.pk)
         if run is not None:
             context.write(f"  audit #{run.pk}: {run.status}, problems {run.counts or 'none'}")
         context.made["audit_run"] = run

@@ -6,6 +6,8 @@ delisting. Everything goes through products.services; nothing here lists or
 approves. ScopedAdmin keeps each merchant to its own rows.
 """
 
+from typing import ClassVar
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -41,6 +43,7 @@ from products.models import (
     PLAN_TERMS_FIELDS,
     Board,
     Industry,
+    PlanTerms,
     PricingPlan,
     Product,
     ProductEvent,
@@ -96,7 +99,7 @@ class PlanTermsForm(forms.ModelForm):
                 self.initial[yuan] = None if value is None else fen_to_yuan(value)
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("DELETE") or not self.has_changed():
             return data
         terms = {
@@ -113,9 +116,10 @@ class PlanTermsForm(forms.ModelForm):
         try:
             terms = validate_plan_terms(terms)
         except BusinessRuleViolation as exc:
-            field = {v: k for k, v in YUAN_FIELDS.items()}.get(exc.field, exc.field)
-            field = field if field in self.fields else None
-            raise forms.ValidationError({field: exc.message} if field else exc.message) from exc
+            named = {v: k for k, v in YUAN_FIELDS.items()}.get(exc.field, exc.field)
+            if named in self.fields:
+                raise forms.ValidationError({named: exc.message}) from exc
+            raise forms.ValidationError(exc.message) from exc
         data.update(terms)
         return data
 
@@ -158,11 +162,11 @@ def save_plans_through_services(formset, *, create, update, delete) -> None:
 class PlanInline(admin.TabularInline):
     """Prices are typed and shown in yuan; the form turns them into fen (分)."""
 
-    model = PricingPlan
+    model: type[PlanTerms] = PricingPlan
     form = PlanTermsForm
     extra = 0
-    fields = (*PLAN_FORM_FIELDS, "is_active")
-    readonly_fields = ("is_active",)
+    fields: ClassVar[tuple[str, ...]] = (*PLAN_FORM_FIELDS, "is_active")
+    readonly_fields: ClassVar[tuple[str, ...]] = ("is_active",)
 
     def _editable(self, request, obj) -> bool:
         return obj is None or obj.status == ProductStatus.DRAFT

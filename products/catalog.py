@@ -112,6 +112,13 @@ def catalog_settings() -> dict:
 # --- IRIs we mint -------------------------------------------------------------
 
 
+def listed_number(product: Product) -> str:
+    """The registration number of a product in the catalog (every listed product has one)."""
+    if product.registration_number is None:
+        raise ValueError(f"product {product.pk} is in the catalog without a registration number")
+    return product.registration_number
+
+
 def catalog_iri(base: str) -> str:
     return f"{base}/api/v1/catalog/"
 
@@ -258,11 +265,11 @@ def contact_point(base: str, product: Product) -> dict:
     """
     email = product.provider.contact_email or catalog_settings()["email"]
     return {
-        "@id": f"{dataset_iri(base, product.registration_number)}#contact",
+        "@id": f"{dataset_iri(base, listed_number(product))}#contact",
         "@type": ["vcard:Kind", "vcard:Organization"],
         "vcard:fn": product.provider.legal_name,
         "vcard:hasEmail": f"mailto:{email}",
-        "vcard:hasURL": dataset_iri(base, product.registration_number),
+        "vcard:hasURL": dataset_iri(base, listed_number(product)),
     }
 
 
@@ -402,10 +409,12 @@ def changed_since(queryset: QuerySet[Product], since: dt.datetime) -> QuerySet[P
 
 def product_nodes(product: Product, base: str) -> tuple[dict, dict | None]:
     """The dcat:Dataset of a product, and its dcat:DataService when served as one."""
-    number = product.registration_number
+    number = listed_number(product)
     dataset_id = dataset_iri(base, number)
     is_service = product.delivery_mode in SERVICE_DELIVERY_MODES
-    media_type, file_type = MEDIA_TYPES.get(product.delivery_mode, MEDIA_TYPES["file"])
+    media_type, file_type = MEDIA_TYPES.get(
+        DeliveryMode(product.delivery_mode), MEDIA_TYPES[DeliveryMode.FILE]
+    )
     publisher = merchant_agent(base, product.provider)
     licence = {
         "@id": f"{dataset_id}#licence",
@@ -414,7 +423,7 @@ def product_nodes(product: Product, base: str) -> tuple[dict, dict | None]:
         "dct:description": bilingual(product.manual_usage_restrictions),
     }
     access_rights = _authority(
-        "access-right", ACCESS_RIGHTS.get(product.grade, "NON_PUBLIC"), "dct:RightsStatement"
+        "access-right", ACCESS_RIGHTS.get(Grade(product.grade), "NON_PUBLIC"), "dct:RightsStatement"
     )
     themes = [*theme_concepts(base, product.industry), grade_concept(base, product.grade)]
     distribution = {
@@ -484,7 +493,7 @@ def product_nodes(product: Product, base: str) -> tuple[dict, dict | None]:
         if product.coverage_end:
             period["dcat:endDate"] = _date(product.coverage_end)
         dataset["dct:temporal"] = period
-    if product.board_id:
+    if product.board is not None:
         dataset["dcat:inSeries"] = series_node(base, product.board)
     service = None
     if is_service:
@@ -524,9 +533,9 @@ def _delivery_mode_en(product: Product) -> str:
 def record_node(product: Product, base: str) -> dict:
     """The catalog's own entry about a dataset: when it was listed and last changed."""
     return {
-        "@id": record_iri(base, product.registration_number),
+        "@id": record_iri(base, listed_number(product)),
         "@type": "dcat:CatalogRecord",
-        "foaf:primaryTopic": dataset_iri(base, product.registration_number),
+        "foaf:primaryTopic": dataset_iri(base, listed_number(product)),
         "dct:issued": _iso(product.listed_at),
         "dct:modified": _iso(product.updated_at),
         "dct:conformsTo": standard(*DCAT_AP_STANDARD),
@@ -665,7 +674,7 @@ def change_page(
     items = []
     for event in rows:
         change = _event_change(event)
-        number = event.subject.registration_number
+        number = listed_number(event.subject)
         items.append(
             {
                 "@id": f"{changes_iri(base_url)}#{event.pk}",

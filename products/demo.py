@@ -13,6 +13,7 @@ Public-data products are the grantees', under their grant and scenarios.
 import datetime as dt
 import itertools
 import math
+from typing import Any
 
 from accounts.models import Merchant
 from core.demo import REPORT, DemoContext, Table, scaled
@@ -285,7 +286,7 @@ def plans_for(rng, mode: str, *, free: bool = False, ceiling_fen: int | None = N
     """Plans priced for the delivery mode, as merchants of the kind price them."""
     if free:
         return [{"name": "公益服务（免费）", "kind": "free"}]
-    plans = []
+    plans: list[dict[str, Any]] = []
     if mode == "file":
         price = _yuan(rng, 3_000, 400_000)
         plans.append({"name": "全量数据一次性购买", "kind": "one_off", "price_fen": price})
@@ -637,11 +638,11 @@ def seed(context: DemoContext) -> None:
             v["unit_price_fen"] if v["kind"] == "metered" else v["price_fen"] for _i, v in plan_rows
         ]
         last_change = listed_at or started
-        changes = {}
-        if status == "suspended":
+        changes: dict[str, object] = {}
+        if status == "suspended" and listed_at is not None:
             last_change = listed_at + (latest - listed_at) * 0.8
             changes = {"suspension_cause": "operator"}
-        elif status == "delisted":
+        elif status == "delisted" and listed_at is not None:
             last_change = listed_at + (latest - listed_at) * 0.7
             changes = {
                 "delisting_requested_at": last_change - dt.timedelta(days=2),
@@ -713,7 +714,7 @@ def seed(context: DemoContext) -> None:
                 quality_checklist=ALL_TICKED["quality_checklist"] if on_exchange else {},
                 first_approver_id=operator.pk if on_exchange and grade == "important" else None,
                 first_approved_at=(listed_at - dt.timedelta(hours=2))
-                if on_exchange and grade == "important"
+                if listed_at is not None and grade == "important"
                 else None,
                 verdict="approved" if on_exchange else "pending",
                 decided_by_id=decider if on_exchange else None,

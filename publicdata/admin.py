@@ -37,6 +37,8 @@ def _saved_through(service_call, form):
 class ReferenceDataAdmin(ScopedAdmin):
     """Operators keep reference data through the services; the code is fixed once saved."""
 
+    fixed_fields: tuple[str, ...] = ("code",)
+
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         return [*fields, *self.fixed_fields] if obj is not None else fields

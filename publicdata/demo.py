@@ -526,7 +526,8 @@ def _grants(context: DemoContext, by_code: dict, operator) -> None:
     until = context.local(today + dt.timedelta(days=3 * 365))
     named = context.made["named_merchants"]
     industries = {i.code: i for i in Industry.objects.all()}
-    grants, scenarios = {}, {}
+    grants: dict[str, Grant] = {}
+    scenarios: dict[str, list[Scenario]] = {}
     number = 0
     for key, dept_code, industry, role, ceiling, share, reason in GRANTS:
         department = Department.objects.get(pk=by_code[dept_code])
@@ -589,7 +590,7 @@ def _grants(context: DemoContext, by_code: dict, operator) -> None:
     )
     Scenario.objects.filter(grant__in=grants.values()).update(created_at=signed, updated_at=stamp)
     for model in (Grant, Scenario):
-        model.events.rel.related_model.objects.filter(
+        model.events.rel.related_model._default_manager.filter(
             created_at__gte=timezone.now() - dt.timedelta(hours=1)
         ).update(created_at=stamp)
     context.made["grants"] = grants

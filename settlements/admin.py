@@ -224,7 +224,7 @@ class StatementForm(forms.Form):
     date_to = forms.DateField(label=_("to"))
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and (start > end or (end - start).days > 400):
             raise forms.ValidationError(_("Give a period of at most 400 days, from before to."))

@@ -14,6 +14,7 @@ balances equal the postings. The benchmark day is left to clear.
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import connection
@@ -55,12 +56,13 @@ class Ledger:
         self.context = context
         self.accounts: dict[tuple, int] = {}
         self.balances: dict[int, int] = defaultdict(int)
-        self.entries = []  # (at, key, purpose, order id, batch id, memo, [(account, amount)])
+        # (at, key, purpose, order id, batch id, memo, [(account, amount)])
+        self.entries: list[tuple] = []
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT id, kind, merchant_id, department_id FROM {sql.ACCOUNT}")  # noqa: S608
             for pk, kind, merchant, department in cursor.fetchall():
                 self.accounts[(kind, merchant, department)] = pk
-        self.new_accounts = []
+        self.new_accounts: list[tuple] = []
 
     def account(self, kind, merchant=None, department=None) -> int:
         key = (kind, merchant, department)
@@ -228,8 +230,8 @@ def _clear_history(context: DemoContext, ledger: Ledger, trades, operator) -> No
         cleared = opened + dt.timedelta(seconds=30 + len(orders) // 100)
         confirmed = min(context.local(next_day, 9.5 * 3600), latest - dt.timedelta(minutes=2))
         paid = min(context.local(next_day, 10.5 * 3600), latest)
-        totals = defaultdict(int)
-        nets = defaultdict(int)
+        totals: defaultdict[str, int] = defaultdict(int)
+        nets: defaultdict[int, int] = defaultdict(int)
         entries = postings = 0
         for order_id, _day, buyer, seller, gross, board, mode, department, share_bps in orders:
             if department is None:
@@ -374,7 +376,7 @@ def _clear_history(context: DemoContext, ledger: Ledger, trades, operator) -> No
         batch_events,
     )
     chunks.write(context)
-    payout_rows = []
+    payout_rows: list[Sequence] = []
     for row in payouts.rows:
         payout_id, amount, carried_into, updated, batch_id, merchant, net, carried_in, status = row[
             :9

@@ -8,7 +8,7 @@ from interchange.models import (
     PartnerRecordEvent,
     RegistrationRecognition,
 )
-from products.models import Product
+from products.models import Industry, Product
 
 
 class PartnerExchangeSerializer(serializers.ModelSerializer):
@@ -86,8 +86,11 @@ class PartnerListingSerializer(serializers.ModelSerializer):
     """A partner's listing in our market: what it is, who publishes it, where it comes from."""
 
     partner_name = serializers.CharField(source="partner.name", read_only=True)
-    industry = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    source = serializers.CharField(
+    industry: "serializers.SlugRelatedField[Industry]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    # Not Field.source: DRF's metaclass takes declared fields off the class.
+    source = serializers.CharField(  # type: ignore[assignment]
         source="iri", read_only=True, help_text="dct:source: the partner's record of it."
     )
     origin = serializers.SerializerMethodField(help_text='Always "partner".')

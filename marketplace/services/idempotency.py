@@ -39,6 +39,14 @@ def _replay(row: OrderIdempotencyKey, fingerprint: str) -> tuple[int, dict]:
             code="idempotency_key_reused",
             extra={"field": "Idempotency-Key"},
         )
+    if row.response_status is None or row.response_body is None:
+        # The key's row and its response commit together, so a committed key
+        # without a response would mean the table was edited by hand.
+        raise Conflict(
+            "this Idempotency-Key has no stored response; use a new key",
+            code="idempotency_key_incomplete",
+            extra={"field": "Idempotency-Key"},
+        )
     return row.response_status, row.response_body
 
 
@@ -76,10 +84,10 @@ def idempotent_order_create(
             return status, response
     except IntegrityError:
         # A concurrent request with the same key committed first.
-        row = OrderIdempotencyKey.objects.filter(merchant=merchant, key=key).first()
-        if row is None:
+        committed = OrderIdempotencyKey.objects.filter(merchant=merchant, key=key).first()
+        if committed is None:
             raise
-        return _replay(row, fingerprint)
+        return _replay(committed, fingerprint)
 
 
 def idempotency_keys_purge(*, now: dt.datetime | None = None) -> int:

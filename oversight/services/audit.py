@@ -146,10 +146,10 @@ def _record(run: AuditRun, problems: list[Problem]) -> tuple[int, int]:
     fingerprints = list(unique)
     existing: dict[str, AuditFinding] = {}
     for i in range(0, len(fingerprints), LOOKUP_CHUNK):
-        for finding in AuditFinding.objects.filter(
+        for open_finding in AuditFinding.objects.filter(
             status__in=FINDING_UNRESOLVED, fingerprint__in=fingerprints[i : i + LOOKUP_CHUNK]
         ):
-            existing[finding.fingerprint] = finding
+            existing[open_finding.fingerprint] = open_finding
     updated = []
     created: list[AuditFinding] = []
     for fingerprint, problem in unique.items():

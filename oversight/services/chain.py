@@ -61,7 +61,7 @@ ENTRY_FIELDS = (
 
 def covered_models() -> dict[str, type[Model]]:
     """Every table the chain covers, by label: all status-event tables and the journal."""
-    found = {
+    found: dict[str, type[Model]] = {
         model._meta.label_lower: model
         for model in apps.get_models()
         if issubclass(model, StatusEvent) and not model._meta.abstract
@@ -89,7 +89,7 @@ def canonical_rows(table: str, first_id: int, last_id: int) -> list[tuple[int, l
     model = covered_models()[table]
     if table == JOURNAL_TABLE:
         entries = list(
-            model.objects.filter(id__gte=first_id, id__lte=last_id)
+            model._default_manager.filter(id__gte=first_id, id__lte=last_id)
             .order_by("id")
             .values_list(*ENTRY_FIELDS)
         )
@@ -104,7 +104,7 @@ def canonical_rows(table: str, first_id: int, last_id: int) -> list[tuple[int, l
             postings.setdefault(entry_id, []).append([posting_id, account_id, amount])
         return [(row[0], [*row, postings.get(row[0], [])]) for row in entries]
     rows = (
-        model.objects.filter(id__gte=first_id, id__lte=last_id)
+        model._default_manager.filter(id__gte=first_id, id__lte=last_id)
         .order_by("id")
         .values_list(*EVENT_FIELDS)
     )
@@ -196,7 +196,7 @@ def chain_seal(
         while made < max_seals:
             sealed_to = ChainSeal.objects.filter(table=table).aggregate(m=Max("last_id"))["m"] or 0
             ids = list(
-                model.objects.filter(id__gt=sealed_to, created_at__lt=cutoff)
+                model._default_manager.filter(id__gt=sealed_to, created_at__lt=cutoff)
                 .order_by("id")
                 .values_list("id", flat=True)[:batch_size]
             )
@@ -304,7 +304,7 @@ def chain_verify(*, full: bool = False, budget: int | None = None) -> tuple[list
         .only("chain_head_sequence", "chain_head_digest")
         .first()
     )
-    if last_run is not None:
+    if last_run is not None and last_run.chain_head_sequence is not None:
         still = ChainSeal.objects.filter(
             sequence=last_run.chain_head_sequence, digest=last_run.chain_head_digest
         ).exists()
@@ -370,7 +370,7 @@ def row_proof(table: str, row_id: int, cache: dict | None = None) -> dict:
     rows = canonical_rows(table, row_id, row_id)
     canonical = canonical_json(rows[0][1]) if rows else None
     evidence: dict = {"table": table, "id": row_id, "canonical": canonical}
-    if rows:
+    if canonical is not None:
         evidence["leaf_hash"] = sha256_hex(canonical)
     if rows_seal is None:
         evidence["sealed"] = False

@@ -111,7 +111,11 @@ class CatalogHtmlRenderer(BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         request = (renderer_context or {}).get("request")
-        context = {"error": None, "nodes": [], "path": request.path if request else ""}
+        context: dict[str, object] = {
+            "error": None,
+            "nodes": [],
+            "path": request.path if request else "",
+        }
         if _is_error(renderer_context):
             context["error"] = data
         else:
@@ -317,6 +321,8 @@ class CatalogResourceView(PublicCatalogView):
 
 def resource_view(kind: str):
     """The view for one kind of minted IRI, with an operation id of its own in the schema."""
-    view = type(f"Catalog{kind.title()}View", (CatalogResourceView,), {"kind": kind})
+    view: type[CatalogResourceView] = type(
+        f"Catalog{kind.title()}View", (CatalogResourceView,), {"kind": kind}
+    )
     view = extend_schema_view(get=extend_schema(operation_id=f"catalog_{kind}_retrieve"))(view)
     return view.as_view()

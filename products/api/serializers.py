@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from accounts.models import Merchant
 from core.api import IdRelatedField, YuanField
+from core.models import StatusEvent
 from products.choices import (
     COMPLIANCE_CHECKLIST,
     QUALITY_CHECKLIST,
@@ -29,7 +30,7 @@ from products.models import (
 from publicdata.models import Department, Grant, Scenario
 
 
-class CodeFixedOnUpdateMixin:
+class CodeFixedOnUpdateMixin(serializers.ModelSerializer):
     """The code identifies the record (URLs, the exported catalog): set once, never changed."""
 
     def get_extra_kwargs(self):
@@ -128,7 +129,7 @@ class ProductEventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor.username", default=None, read_only=True)
 
     class Meta:
-        model = ProductEvent
+        model: type[StatusEvent] = ProductEvent
         fields = ["from_status", "to_status", "reason", "actor", "created_at"]
 
 
@@ -176,8 +177,12 @@ class VersionSerializer(serializers.ModelSerializer):
 class ProductSerializer(serializers.ModelSerializer):
     """One row of the product list: no manual, no nested plans (kept cheap at scale)."""
 
-    industry = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    board = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    industry: "serializers.SlugRelatedField[Industry]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    board: "serializers.SlugRelatedField[Board]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     provider_name = serializers.CharField(source="provider.legal_name", read_only=True)
     provider_region = serializers.CharField(source="provider.region", read_only=True)
     starting_price = YuanField(source="min_price_fen", read_only=True)
@@ -286,7 +291,7 @@ class ProductCreateInputSerializer(ContentInputSerializer):
 
 
 class ProductUpdateInputSerializer(ProductCreateInputSerializer):
-    provider = None
+    provider = None  # type: ignore[assignment]  # the provider is fixed once created (DRF drops a field set to None)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -295,8 +300,12 @@ class ProductUpdateInputSerializer(ProductCreateInputSerializer):
 
 
 class RevisionSerializer(serializers.ModelSerializer):
-    industry = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    board = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    industry: "serializers.SlugRelatedField[Industry]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    board: "serializers.SlugRelatedField[Board]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     plans = RevisionPlanSerializer(many=True, read_only=True)
     events = RevisionEventSerializer(many=True, read_only=True)
 
@@ -358,7 +367,11 @@ class MarketPlanSerializer(PlanSerializer):
 class RecognisedRegistrationSerializer(serializers.Serializer):
     partner = serializers.CharField(help_text="The partner exchange's name.")
     registration_number = serializers.CharField()
-    source = serializers.CharField(help_text="The partner's record of the product (its IRI).")
+    # DRF's metaclass moves declared fields off the class, so this does not
+    # shadow Field.source at run time; mypy sees only the class attribute.
+    source = serializers.CharField(  # type: ignore[assignment]
+        help_text="The partner's record of the product (its IRI)."
+    )
 
 
 class MarketProductSerializer(ProductSerializer):

@@ -9,7 +9,7 @@ on sale); the verbs here hold the rules. Locks: product, then the subject (when
 it is a revision), then the review.
 """
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +56,7 @@ class ReviewFlow:
     approved: str
     approved_statuses: Collection[str]
     lock: Callable[[Any], tuple[Product, Any]]
-    content: Callable[[Product, Any], tuple[Any, list[PlanTerms]]]
+    content: Callable[[Product, Any], tuple[Any, Sequence[PlanTerms]]]
     as_listed: Callable[[Product, Any], Product]
     version_number: Callable[[Any], int]
     on_approved: Callable[..., None]
@@ -80,7 +80,7 @@ def pending_review(flow: ReviewFlow, subject) -> ProductReview:
     return review
 
 
-def check_ready(flow: ReviewFlow, product: Product, subject) -> list[PlanTerms]:
+def check_ready(flow: ReviewFlow, product: Product, subject) -> Sequence[PlanTerms]:
     """What submitting and approving both need; returns the plans that go on sale.
 
     A tradable grade, a full manual and a plan on sale; an active provider;

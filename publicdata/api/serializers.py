@@ -46,7 +46,9 @@ class CatalogEntrySerializer(serializers.ModelSerializer):
 
 class CatalogEntryUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
-    fields = BoundedTextField(required=False, allow_blank=True)
+    # A catalog entry's "fields" column; DRF's metaclass takes declared fields
+    # off the class, so this does not shadow Serializer.fields at run time.
+    fields = BoundedTextField(required=False, allow_blank=True)  # type: ignore[assignment]
     grade = serializers.ChoiceField(Grade.choices, required=False)
     update_frequency = serializers.CharField(max_length=60, required=False, allow_blank=True)
 

@@ -78,6 +78,9 @@ def test_every_figure_lands_where_the_scale_puts_it_and_the_audit_finds_nothing(
     assert Refund.objects.exists()
     assert Dispute.objects.exists()
     for order in Order.objects.exclude(accepted_at=None):
+        assert order.paid_at is not None
+        assert order.delivered_at is not None
+        assert order.accepted_at is not None
         assert order.paid_at <= order.delivered_at <= order.accepted_at
     # every public-data order went through an authorized scenario of its grant
     for order in Order.objects.exclude(grant=None).select_related("scenario"):
@@ -97,8 +100,9 @@ def test_every_figure_lands_where_the_scale_puts_it_and_the_audit_finds_nothing(
     assert Order.objects.filter(status="settled").exclude(clearing_batch=None).exists()
     # the audit the seeding ran and a fresh full sweep find nothing; the chain verifies
     assert AuditRun.objects.get(trigger=AuditTrigger.DEMO).total_problems == 0
-    run = AuditRun.objects.create(trigger=AuditTrigger.OPERATOR, full_chain_verify=True)
-    run = audit_run_execute(run_id=run.pk, full_chain_verify=True)
+    queued = AuditRun.objects.create(trigger=AuditTrigger.OPERATOR, full_chain_verify=True)
+    run = audit_run_execute(run_id=queued.pk, full_chain_verify=True)
+    assert run is not None
     assert run.status == "finished"
     assert run.total_problems == 0, run.counts
     problems, verified = chain_verify(full=True)

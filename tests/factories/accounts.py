@@ -47,6 +47,6 @@ class PersonFactory(factory.django.DjangoModelFactory):
 
 class OperatorFactory(PersonFactory):
     username = factory.Sequence(lambda n: f"operator{n}")
-    merchant = None
+    merchant = None  # type: ignore[assignment]  # an operator belongs to no merchant
     merchant_role = ""
     is_operator = True

@@ -1,5 +1,7 @@
 """Builders for oversight's records (all operator-only: merchant_scope = ())."""
 
+from typing import Any
+
 import factory
 from django.utils import timezone
 
@@ -34,7 +36,7 @@ class AuditFindingFactory(factory.django.DjangoModelFactory):
 def a_seal(**overrides) -> ChainSeal:
     """A seal that links to the chain's current head (its rows need not exist)."""
     head = ChainSeal.objects.order_by("-sequence").first()
-    fields = {
+    fields: dict[str, Any] = {
         "sequence": head.sequence + 1 if head else 1,
         "table": "marketplace.orderevent",
         "first_id": 10**12 + (head.sequence if head else 0) * 10,

@@ -38,7 +38,7 @@ def _merchant(owner: Merchant, counterparty: Merchant) -> Model:
 
 @builds(User)
 def _person(owner: Merchant, counterparty: Merchant) -> Model:
-    return PersonFactory(merchant=owner, merchant_role="staff")
+    return PersonFactory.create(merchant=owner, merchant_role="staff")
 
 
 @builds(MerchantEvent)

@@ -6,6 +6,7 @@ the test to read: `python -m tests.interchange.partner_actions seed`.
 
 import json
 import sys
+from collections.abc import Callable
 
 import django
 
@@ -89,4 +90,5 @@ def delist(number: str) -> dict:
 if __name__ == "__main__":
     django.setup()
     action, *args = sys.argv[1:]
-    print(json.dumps({"seed": seed, "revise": revise, "delist": delist}[action](*args)))
+    actions: dict[str, Callable[..., dict]] = {"seed": seed, "revise": revise, "delist": delist}
+    print(json.dumps(actions[action](*args)))

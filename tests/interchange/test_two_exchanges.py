@@ -68,7 +68,7 @@ class SecondExchange:
             "CATALOG_PUBLISHER_NAME_EN": "Partner Data Exchange",
             "PYTHONPATH": str(ROOT),
         }
-        self.server = None
+        self.server: subprocess.Popen | None = None
         self.base = ""
 
     def run(self, *argv, timeout=300) -> str:

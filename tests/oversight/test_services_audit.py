@@ -28,6 +28,7 @@ pytestmark = pytest.mark.django_db
 
 def sweep() -> AuditRun:
     run = audit_run_execute()
+    assert run is not None
     assert run.status == "finished", run.error
     assert run.error == ""
     return run

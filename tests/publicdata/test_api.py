@@ -278,7 +278,7 @@ class TestScenariosApi:
     def test_authorizing_outside_the_grant_window_is_a_400_naming_the_field(
         self, operator_api, merchant_a
     ):
-        grant = GrantFactory(grantee=merchant_a)
+        grant = GrantFactory.create(grantee=merchant_a)
         scenario = ScenarioFactory(grant=grant, status="assessed")
         response = operator_api.post(
             url("scenario", scenario, "authorize"),

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import threading
+from typing import Any
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.postgres
 @pytest.mark.django_db
 def test_the_database_refuses_overlapping_grants_in_force(merchant_a, merchant_b):
     # given a grant in force
-    first = GrantFactory(grantee=merchant_a)
+    first = GrantFactory.create(grantee=merchant_a)
     # when a second, overlapping one is written straight to the table, bypassing the service
     # then PostgreSQL refuses it
     refused = pytest.raises(IntegrityError, match="grant_one_in_force_per_industry_department")
@@ -66,7 +67,7 @@ def test_reactivating_nothing_can_bring_two_grants_into_force(merchant_a, mercha
 def test_a_race_lost_at_the_constraint_is_the_same_clear_409(merchant_a, merchant_b, monkeypatch):
     # given a grant in force, and a service whose own check is blinded once, as if the
     # competing grant committed between the check and the insert
-    first = GrantFactory(grantee=merchant_a)
+    first = GrantFactory.create(grantee=merchant_a)
     real = selectors.grant_in_force_overlapping
     calls = {"n": 0}
 
@@ -102,7 +103,7 @@ def test_two_simultaneous_requests_for_one_industry_and_department_exactly_one_w
     url = reverse("grant-list")
     start = timezone.now()
     barrier = threading.Barrier(2)
-    responses = [None, None]
+    responses: list[Any] = [None, None]
 
     def request(i):
         try:

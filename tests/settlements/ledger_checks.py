@@ -26,7 +26,7 @@ def clearing_lines(batch) -> Counter:
 
 def expected_lines(orders, day) -> Counter:
     """The same postings computed in Python with the one rounding rule."""
-    expected = Counter()
+    expected: Counter[tuple] = Counter()
     for order in orders:
         gross = order.amount_fen - order.refunded_fen
         if gross <= 0:
