@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -29,8 +31,14 @@ from products.models import (
 )
 from publicdata.models import Department, Grant, Scenario
 
+if TYPE_CHECKING:
+    _ModelSerializerBase = serializers.ModelSerializer
+else:
+    # A mixin at run time, so it is not itself a serializer anyone could use.
+    _ModelSerializerBase = object
 
-class CodeFixedOnUpdateMixin(serializers.ModelSerializer):
+
+class CodeFixedOnUpdateMixin(_ModelSerializerBase):
     """The code identifies the record (URLs, the exported catalog): set once, never changed."""
 
     def get_extra_kwargs(self):
