@@ -221,7 +221,9 @@ class ReviewDecisionForm(forms.Form):
         super().__init__(*args, **kwargs)
         for prefix, items in (("compliance", COMPLIANCE_CHECKLIST), ("quality", QUALITY_CHECKLIST)):
             for key, label in items.items():
-                self.fields[f"{prefix}__{key}"] = forms.BooleanField(label=label, required=False)
+                self.fields[f"{prefix}__{key}"] = forms.BooleanField(
+                    label=str(label), required=False
+                )
 
     def _fields(self, prefix):
         return [self[name] for name in self.fields if name.startswith(f"{prefix}__")]
