@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.api.token import TokenObtainView
+from delivery.gateway_views import gateway_view
 
 admin.site.site_header = _("Data exchange trading backend")
 admin.site.site_title = _("Data exchange")
@@ -39,6 +40,13 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/auth/token/", TokenObtainView.as_view(), name="api-token"),
     *[path("api/v1/", include(f"{app}.api.urls")) for app in API_APPS],
+    # The API gateway: buyers' calls to API products, forwarded to the seller's upstream.
+    path(
+        "gateway/<str:registration_number>/<path:path>",
+        gateway_view,
+        name="gateway",
+    ),
+    path("gateway/<str:registration_number>/", gateway_view, name="gateway-root"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

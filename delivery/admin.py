@@ -18,8 +18,16 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import EventInline, ReadOnlyAdmin, ScopedAdmin, action_reason, apply_to_selected
 from core.exceptions import BusinessRuleViolation, Conflict
 from core.scoping import scope_to_merchant
-from delivery.models import Deliverable, Download, UploadSession, UploadSessionEvent
-from delivery.services import downloads, uploads
+from delivery.models import (
+    ApiKey,
+    Deliverable,
+    Download,
+    GatewayCall,
+    UploadSession,
+    UploadSessionEvent,
+    Upstream,
+)
+from delivery.services import downloads, gateway, uploads
 from marketplace.models import Order
 from products.models import Product
 
@@ -200,3 +208,54 @@ class DownloadAdmin(ReadOnlyAdmin):
             messages.error(request, str(exc))
             return redirect("admin:marketplace_order_change", order.pk)
         return redirect(reverse("deliverable-download", args=[token]))
+
+
+@admin.register(Upstream)
+class UpstreamAdmin(ReadOnlyAdmin):
+    """API products' upstreams; the secret is sealed and never shown. Registered via the API."""
+
+    list_display = ("product", "base_url", "header_name", "updated_at")
+    list_select_related = ("product",)
+    exclude = ("secret_sealed",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name not in self.exclude]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(ReadOnlyAdmin):
+    """Buyers' gateway keys (only their first characters); buyers and operators revoke them."""
+
+    list_display = ("prefix", "buyer", "product", "plan", "order", "expires_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    list_select_related = ("buyer", "product", "plan", "order")
+    search_fields = ("prefix", "product__title")
+    exclude = ("key_sha256",)
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name not in self.exclude]
+
+    @admin.action(description=_("Revoke the selected keys (buyer or operator)"))
+    def revoke(self, request, queryset):
+        reason = action_reason(self, request, required=False)
+        apply_to_selected(
+            self,
+            request,
+            queryset,
+            lambda k: gateway.api_key_revoke(actor=request.user, key=k, reason=reason or ""),
+            done_message=_("%(count)d key(s) revoked."),
+        )
+
+
+@admin.register(GatewayCall)
+class GatewayCallAdmin(ReadOnlyAdmin):
+    """Calls through the gateway as the exchange counted them."""
+
+    list_display = ("created_at", "call_id", "buyer", "plan", "status_code", "is_counted")
+    list_filter = ("is_counted", "month")
+    list_select_related = ("buyer", "plan")
+    search_fields = ("call_id",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]

@@ -267,3 +267,179 @@ class Download(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deliverable_id} {self.range_start}-{self.range_end}"
+
+
+class Upstream(models.Model):
+    """The upstream endpoint behind the gateway for one API product.
+
+    Invariants: one per product; the base URL passed `upstream_url_check` when
+    saved (https; loopback only where allowed); the secret is stored sealed
+    under the master key, never in clear.
+    """
+
+    product = models.OneToOneField(
+        "products.Product",
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        related_name="upstream",
+    )
+    base_url = models.CharField(_("base URL"), max_length=500)
+    header_name = models.CharField(_("header name"), max_length=100)
+    secret_sealed = models.TextField(_("secret (sealed)"))
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("registered by"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    merchant_scope = ("product__provider",)
+
+    class Meta:
+        verbose_name = _("upstream endpoint")
+        verbose_name_plural = _("upstream endpoints")
+        ordering = ["product_id"]
+
+    def __str__(self) -> str:
+        return self.base_url
+
+
+class ApiKey(models.Model):
+    """A buyer's key to call one product through the gateway.
+
+    Invariants: only the SHA-256 of the key is stored (the key is shown once);
+    a key expires with its period (the subscription's end, or the month's end
+    for a metered plan); a revoked key stays revoked.
+    """
+
+    buyer = models.ForeignKey(
+        "accounts.Merchant", verbose_name=_("buyer"), on_delete=models.PROTECT,
+        related_name="api_keys",
+    )  # fmt: skip
+    product = models.ForeignKey(
+        "products.Product", verbose_name=_("product"), on_delete=models.PROTECT,
+        related_name="api_keys",
+    )  # fmt: skip
+    plan = models.ForeignKey(
+        "products.PricingPlan", verbose_name=_("plan"), on_delete=models.PROTECT,
+        related_name="api_keys",
+    )  # fmt: skip
+    order = models.ForeignKey(
+        "marketplace.Order",
+        verbose_name=_("order"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="api_keys",
+        help_text=_("The subscription order; empty for a metered plan."),
+    )
+    prefix = models.CharField(_("key begins with"), max_length=16)
+    key_sha256 = models.CharField(_("key (SHA-256)"), max_length=64, unique=True)
+    issued_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("issued to"), null=True,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("issued at"), auto_now_add=True, db_index=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("revoked by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
+    revoke_reason = models.TextField(_("why revoked"), blank=True)
+
+    merchant_scope = ("buyer", "product__provider")
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}…"
+
+    @property
+    def is_active(self) -> bool:
+        from django.utils import timezone
+
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class GatewayCall(models.Model):
+    """One buyer call through the gateway, the exchange's own measure of usage.
+
+    Invariants: (key, call id) is unique, so a client's retry with the same
+    X-Call-Id is the same call and counted at most once (`is_counted` moves
+    under a conditional UPDATE).
+    """
+
+    api_key = models.ForeignKey(
+        ApiKey, verbose_name=_("API key"), on_delete=models.PROTECT, related_name="calls"
+    )
+    call_id = models.CharField(_("call id"), max_length=64)
+    buyer = models.ForeignKey(
+        "accounts.Merchant", verbose_name=_("buyer"), on_delete=models.PROTECT,
+        related_name="+", db_index=False,
+    )  # fmt: skip
+    plan = models.ForeignKey(
+        "products.PricingPlan", verbose_name=_("plan"), on_delete=models.PROTECT,
+        related_name="gateway_calls", db_index=False,
+    )  # fmt: skip
+    month = models.DateField(_("month"))
+    method = models.CharField(_("method"), max_length=8)
+    path = models.CharField(_("path"), max_length=1000)
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+    is_counted = models.BooleanField(_("counted"), default=False)
+    status_code = models.PositiveSmallIntegerField(_("status"), null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
+    response_bytes = models.PositiveIntegerField(_("answer size (bytes)"), null=True, blank=True)
+    created_at = models.DateTimeField(_("called at"), auto_now_add=True, db_index=True)
+
+    merchant_scope = ("buyer", "plan__product__provider")
+
+    class Meta:
+        verbose_name = _("gateway call")
+        verbose_name_plural = _("gateway calls")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["api_key", "call_id"], name="gateway_call_once")
+        ]
+        indexes = [models.Index(fields=["plan", "buyer", "month"], name="gateway_call_month")]
+
+    def __str__(self) -> str:
+        return self.call_id
+
+
+class GatewayUsage(models.Model):
+    """Counted gateway calls of one buyer under one plan in one month (Asia/Shanghai).
+
+    Invariant: equals the number of that month's counted GatewayCalls; the
+    monthly cap is enforced by a conditional UPDATE on this row. The monthly
+    bill of a metered plan is made from it.
+    """
+
+    buyer = models.ForeignKey(
+        "accounts.Merchant", verbose_name=_("buyer"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    plan = models.ForeignKey(
+        "products.PricingPlan", verbose_name=_("plan"), on_delete=models.PROTECT,
+        related_name="gateway_usage",
+    )  # fmt: skip
+    month = models.DateField(_("month"))
+    calls = models.PositiveIntegerField(_("calls"), default=0)
+
+    merchant_scope = ("buyer", "plan__product__provider")
+
+    class Meta:
+        verbose_name = _("gateway usage")
+        verbose_name_plural = _("gateway usage")
+        ordering = ["-month", "plan_id", "buyer_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["buyer", "plan", "month"], name="gateway_usage_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id}/{self.buyer_id} {self.month:%Y-%m}: {self.calls}"

@@ -56,6 +56,13 @@ REFUND_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+class UsageSource(models.TextChoices):
+    """Who measured a usage record: bills and statements say which."""
+
+    GATEWAY = "gateway", _("Measured by the exchange's gateway")
+    SELLER = "seller", _("Reported by the seller")
+
+
 class PaymentOutcome(models.TextChoices):
     """What a payment-channel notification did, kept for the audit trail."""
 

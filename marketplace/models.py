@@ -3,7 +3,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.models import StatusEvent, TimeStampedModel
-from marketplace.choices import DisputeOutcome, OrderStatus, PaymentOutcome, RefundStatus
+from marketplace.choices import (
+    DisputeOutcome,
+    OrderStatus,
+    PaymentOutcome,
+    RefundStatus,
+    UsageSource,
+)
 
 
 class Order(TimeStampedModel):
@@ -375,6 +381,11 @@ class UsageRecord(models.Model):
     )
     record_id = models.CharField(_("gateway record id"), max_length=64)
     calls = models.PositiveIntegerField(_("calls"))
+    # Products served through the exchange's gateway are billed from its counts
+    # (delivery.services.gateway); the seller's own reports are labelled as such.
+    source = models.CharField(
+        _("measured by"), max_length=16, choices=UsageSource.choices, default=UsageSource.SELLER
+    )
     used_at = models.DateTimeField(_("used at"))
     billed_order = models.ForeignKey(
         Order, null=True, blank=True, on_delete=models.PROTECT, related_name="usage_records"

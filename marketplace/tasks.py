@@ -33,7 +33,12 @@ def usage_bill_month_task(month: str | None = None) -> str:
         first = month_start(dt.date.fromisoformat(month))
     else:
         first = month_start(month_start(timezone.localdate()) - dt.timedelta(days=1))
-    return f"{usage_bill_month(month=first)} usage bill(s) for {first:%Y-%m}"
+    from delivery.services.gateway import gateway_usage_book
+
+    # The gateway's counts become usage records first, so the bill charges them.
+    booked = gateway_usage_book(month=first)
+    summary = f"{usage_bill_month(month=first)} usage bill(s) for {first:%Y-%m}"
+    return summary + (f" ({booked} from the gateway's counts)" if booked else "")
 
 
 @shared_task(acks_late=True)

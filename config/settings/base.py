@@ -476,6 +476,19 @@ EXCHANGE_DELIVERY_SIMPLE_UPLOAD_BYTES = int(
 )
 EXCHANGE_DELIVERY_UPLOAD_SESSION_HOURS = int(os.environ.get("DELIVERY_UPLOAD_SESSION_HOURS", "48"))
 EXCHANGE_DELIVERY_GRANT_MINUTES = int(os.environ.get("DELIVERY_GRANT_MINUTES", "15"))
+# The API gateway (/gateway/<registration number>/<path>, delivery/services/gateway.py).
+# Upstreams are https; plain http to a loopback host only where this is on (tests, dev).
+EXCHANGE_GATEWAY_ALLOW_LOOPBACK = env_bool("GATEWAY_ALLOW_LOOPBACK", False)
+EXCHANGE_GATEWAY_TIMEOUT_SECONDS = float(os.environ.get("GATEWAY_TIMEOUT_SECONDS", "10"))
+EXCHANGE_GATEWAY_MAX_RESPONSE_BYTES = int(
+    os.environ.get("GATEWAY_MAX_RESPONSE_BYTES", str(10 * 1024 * 1024))
+)
+EXCHANGE_GATEWAY_MAX_REQUEST_BYTES = int(
+    os.environ.get("GATEWAY_MAX_REQUEST_BYTES", str(1024 * 1024))
+)
+# Calls per second per API key; the counters live in Redis when REDIS_URL is set.
+EXCHANGE_GATEWAY_RATE_PER_SECOND = int(os.environ.get("GATEWAY_RATE_PER_SECOND", "50"))
+EXCHANGE_GATEWAY_REDIS_URL = os.environ.get("GATEWAY_REDIS_URL", REDIS_URL)
 
 # The exchange as publisher of the DCAT-AP catalog other exchanges harvest.
 # `spatial` lists standard IRIs of the region the catalog covers: the EU

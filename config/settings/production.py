@@ -35,3 +35,6 @@ SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Production gateways reach upstreams over https only, never this machine.
+EXCHANGE_GATEWAY_ALLOW_LOOPBACK = False

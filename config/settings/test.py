@@ -11,6 +11,9 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 CELERY_TASK_EAGER_PROPAGATES = True
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": None}}  # noqa: F405
 
+# The tests' upstreams listen on 127.0.0.1 over plain http.
+EXCHANGE_GATEWAY_ALLOW_LOOPBACK = True
+
 # Delivered files of the tests go under var/, never where `make run` keeps its own.
 STORAGES["deliverables"] = {  # noqa: F405
     "BACKEND": "django.core.files.storage.FileSystemStorage",

@@ -172,6 +172,7 @@ class UsageRecordSerializer(serializers.ModelSerializer):
             "buyer",
             "plan",
             "calls",
+            "source",
             "used_at",
             "billed_order",
             "created_at",

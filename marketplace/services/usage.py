@@ -12,7 +12,7 @@ from accounts.models import Merchant, User
 from core.exceptions import BusinessRuleViolation, Conflict
 from core.filters import local_day_start
 from core.money import MAX_FEN, fen_to_yuan
-from marketplace.choices import OrderStatus
+from marketplace.choices import OrderStatus, UsageSource
 from marketplace.models import Order, UsageRecord
 from marketplace.services.orders import _order_create
 from products.choices import PlanKind
@@ -73,6 +73,11 @@ def _has_order_in_force(*, seller: Merchant, buyer: Merchant, plan: PricingPlan,
     )
 
 
+def usage_right_in_force(*, buyer: Merchant, plan: PricingPlan, day) -> bool:
+    """Whether `buyer` may use the metered `plan` on `day` (an order of the product in force)."""
+    return _has_order_in_force(seller=plan.product.provider, buyer=buyer, plan=plan, day=day)
+
+
 def _same(record: UsageRecord, *, buyer_id: int, plan_id: int, calls: int, used_at) -> bool:
     return (
         record.buyer_id == buyer_id
@@ -110,6 +115,15 @@ def usage_record_submit(
         raise BusinessRuleViolation("the plan is not one of your products' plans", field="plan")
     if plan.kind != PlanKind.METERED:
         raise BusinessRuleViolation("usage is recorded for metered plans only", field="plan")
+    if hasattr(plan.product, "upstream"):
+        raise BusinessRuleViolation(
+            _(
+                "This product is served through the exchange's gateway, which measures its "
+                "usage; sellers report usage only of products delivered outside it."
+            ),
+            field="plan",
+            code="gateway_measured",
+        )
     if buyer.pk == seller.pk:
         raise BusinessRuleViolation("a merchant does not bill itself", field="buyer")
     if not 0 < calls <= MAX_CALLS_PER_RECORD:
@@ -192,6 +206,8 @@ def usage_bill(*, plan_id: int, buyer_id: int, month: dt.date) -> Order | None:
                 return None
             plan = PricingPlan.objects.select_related("product__provider").get(pk=plan_id)
             calls = sum(r.calls for r in records)
+            sources = {r.source for r in records}
+            source = UsageSource.GATEWAY if sources == {UsageSource.GATEWAY} else UsageSource.SELLER
             billable, uncapped, amount = usage_bill_amount(plan, calls)
             order = _order_create(
                 actor=None,
@@ -209,8 +225,10 @@ def usage_bill(*, plan_id: int, buyer_id: int, month: dt.date) -> Order | None:
                     "billable_calls": billable,
                     "uncapped_amount": fen_to_yuan(uncapped),
                     "capped": amount < uncapped,
+                    # gateway: counted by the exchange; seller: the seller's own report
+                    "source": str(source),
                 },
-                reason=f"usage of {month:%Y-%m}: {calls} calls",
+                reason=f"usage of {month:%Y-%m}: {calls} calls, {source}-measured",
             )
             UsageRecord.objects.filter(pk__in=[r.pk for r in records]).update(billed_order=order)
             return order

@@ -2,7 +2,19 @@
 
 import io
 
-from delivery.models import Deliverable, Download, DownloadGrant, UploadSession, UploadSessionEvent
+from django.test import override_settings
+from django.utils import timezone
+
+from delivery.models import (
+    ApiKey,
+    Deliverable,
+    Download,
+    DownloadGrant,
+    GatewayCall,
+    UploadSession,
+    UploadSessionEvent,
+    Upstream,
+)
 from delivery.services import downloads, uploads
 from tests.factories.marketplace import listed_product, person_of
 from tests.factories.world import builds
@@ -72,3 +84,64 @@ def _download(owner, counterparty):
     stream = downloads.download_start(actor=person_of(owner), grant=grant, span=None)
     b"".join(stream.chunks)
     return stream.download
+
+
+def api_product_with_upstream(provider):
+    """A listed API product of `provider` with an upstream on loopback (never called here)."""
+    from delivery.services import gateway
+
+    product = listed_product(provider=provider, delivery_mode="api")
+    with override_settings(EXCHANGE_GATEWAY_ALLOW_LOOPBACK=True):
+        gateway.upstream_register(
+            actor=person_of(provider),
+            product=product,
+            base_url="http://127.0.0.1:9620/v1",
+            header_name="X-Upstream-Key",
+            secret="builder-secret",
+        )
+    return product
+
+
+@builds(Upstream)
+def _upstream(owner, counterparty):
+    return api_product_with_upstream(owner).upstream
+
+
+def subscription_key(buyer, seller):
+    from delivery.services import gateway
+    from tests.factories.products import PlanFactory
+
+    product = api_product_with_upstream(seller)
+    plan = PlanFactory(product=product, kind="subscription", period="month", price_fen=100_00)
+    order = paid_order_of(buyer, plan)
+    return gateway.api_key_issue(actor=person_of(buyer), order=order)
+
+
+def paid_order_of(buyer, plan):
+    from marketplace.services.payments import order_pay, payment_notice_parse, payment_signature
+    from tests.factories.marketplace import notification_body, place
+
+    order = place(buyer, plan)
+    body = notification_body(order)
+    order_pay(notice=payment_notice_parse(body=body, signature=payment_signature(body)))
+    order.refresh_from_db()
+    return order
+
+
+@builds(ApiKey)
+def _api_key(owner, counterparty):
+    return subscription_key(owner, counterparty)[0]
+
+
+@builds(GatewayCall)
+def _gateway_call(owner, counterparty):
+    key = _api_key(owner, counterparty)
+    return GatewayCall.objects.create(
+        api_key=key,
+        call_id="built",
+        buyer=owner,
+        plan=key.plan,
+        month=timezone.localdate().replace(day=1),
+        method="GET",
+        path="echo",
+    )
