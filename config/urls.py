@@ -10,6 +10,9 @@ from delivery.gateway_views import gateway_view
 admin.site.site_header = _("Data exchange trading backend")
 admin.site.site_title = _("Data exchange")
 admin.site.index_title = _("Exchange administration")
+# Pages outside the admin that use its templates (setting a password) carry its title,
+# not Django's default "Django administration".
+SITE_TITLES = {"site_header": admin.site.site_header, "site_title": admin.site.site_title}
 
 API_APPS = [
     "accounts",
@@ -29,12 +32,12 @@ urlpatterns = [
     # The one-time link of an approval e-mail: the new owner sets a password here.
     path(
         "password/set/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        auth_views.PasswordResetConfirmView.as_view(extra_context=SITE_TITLES),
         name="password_reset_confirm",
     ),
     path(
         "password/set/done/",
-        auth_views.PasswordResetCompleteView.as_view(),
+        auth_views.PasswordResetCompleteView.as_view(extra_context=SITE_TITLES),
         name="password_reset_complete",
     ),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -153,8 +153,21 @@ class ReadOnlyInline(admin.TabularInline):
 class EventInline(ReadOnlyInline):
     """The history of a record's status changes, shown under it."""
 
-    fields = ("created_at", "actor", "from_status", "to_status", "reason")
+    fields = ("created_at", "actor", "from_label", "to_label", "reason_label")
     ordering = ("created_at", "id")
+
+    # Statuses by their labels and the services' own reasons translated, never raw keys.
+    @admin.display(description=_("from status"))
+    def from_label(self, event):
+        return event.status_label(event.from_status)
+
+    @admin.display(description=_("to status"))
+    def to_label(self, event):
+        return event.status_label(event.to_status)
+
+    @admin.display(description=_("reason"))
+    def reason_label(self, event):
+        return event.reason_text or "-"
 
 
 # What a service refuses with. An admin action reports a refusal against its

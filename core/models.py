@@ -1,6 +1,7 @@
 """Abstract building blocks every app shares."""
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -39,4 +40,29 @@ class StatusEvent(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.from_status or '-'} -> {self.to_status}"
+        return f"{self.status_label(self.from_status)} → {self.status_label(self.to_status)}"
+
+    def status_label(self, value: str) -> str:
+        """A status as people read it: the subject's label for the key ("submitted" -> 待审核)."""
+        if not value:
+            return "-"
+        for field in self._meta.get_fields():
+            subject = field.related_model if field.many_to_one else None
+            if subject is None or subject is self._meta.get_field("actor").related_model:
+                continue
+            try:
+                status = subject._meta.get_field("status")
+            except FieldDoesNotExist:
+                continue
+            choices = dict(getattr(status, "flatchoices", ()))
+            if value in choices:
+                return str(choices[value])
+        return value
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the reader's language: the services' own reasons are catalogued
+        (core.event_reasons); a reason a person typed comes out as typed."""
+        from core.event_reasons import reason_text
+
+        return reason_text(self.reason)
