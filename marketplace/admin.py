@@ -11,9 +11,9 @@ from django.contrib.admin.helpers import ActionForm
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.admin import (
-    EventInline,
     ReadOnlyAdmin,
     ReadOnlyInline,
     ScopedAdmin,
@@ -21,18 +21,20 @@ from core.admin import (
     apply_to_selected,
 )
 from core.exceptions import BusinessRuleViolation
-from core.money import MoneyError, fen_to_yuan, yuan_to_fen
+from core.formatting import format_data_size, format_datetime, format_yuan
+from core.money import MoneyError, yuan_to_fen
 from core.scoping import is_operator, merchant_id_of
+from marketplace.admin_order import OrderPageMixin
 from marketplace.choices import RefundStatus
 from marketplace.models import (
     Dispute,
     Order,
-    OrderEvent,
     PaymentNotification,
     Refund,
     UsageRecord,
 )
 from marketplace.services import disputes, orders, refunds
+from products.choices import DeliveryMode
 
 
 class OrderActionForm(ActionForm):
@@ -42,22 +44,22 @@ class OrderActionForm(ActionForm):
     )
 
 
-class OrderEventInline(EventInline):
-    model = OrderEvent
-
-
 class RefundInline(ReadOnlyInline):
     model = Refund
     fields = ("created_at", "amount_yuan", "reason", "status", "decided_at")
 
     @admin.display(description=_("amount (yuan)"))
     def amount_yuan(self, obj):
-        return fen_to_yuan(obj.amount_fen)
+        return format_yuan(obj.amount_fen)
 
 
 class DisputeInline(ReadOnlyInline):
     model = Dispute
-    fields = ("opened_at", "reason", "outcome", "refund_fen", "resolution_note", "resolved_at")
+    fields = ("opened_at", "reason", "outcome", "refund_yuan", "resolution_note", "resolved_at")
+
+    @admin.display(description=_("refunded"))
+    def refund_yuan(self, obj):
+        return format_yuan(obj.refund_fen)
 
 
 class SideFilter(admin.SimpleListFilter):
@@ -78,26 +80,69 @@ class SideFilter(admin.SimpleListFilter):
         return queryset.filter(seller_id=merchant_id)
 
 
+# The columns a person chooses an order by; the rest is on the order's page.
+# At 1280 px with the filters beside them these fit without scrolling.
+OPERATOR_COLUMNS = (
+    "number",
+    "product",
+    "buyer",
+    "seller",
+    "amount_yuan",
+    "status_shown",
+    "created",
+)
+MERCHANT_COLUMNS = ("number", "product", "counterparty", "amount_yuan", "status_shown", "created")
+
+# The order's page: the fields people read, in the order they read them.
+ORDER_PAGE_FIELDS = (
+    "number",
+    "status_shown",
+    "product",
+    "plan",
+    "buyer",
+    "seller",
+    "quantity",
+    "period_start",
+    "period_end",
+    "amount_yuan",
+    "refunded_yuan",
+    "delivery_mode_shown",
+    "board_shown",
+    "scenario_shown",
+    "paid_at",
+    "delivered_at",
+    "accepted_at",
+    "cleared_at",
+    "settled_at",
+    "delivery_note",
+)
+
+
+class DeliveryModeFilter(admin.SimpleListFilter):
+    """Orders by delivery mode, named in words (the order keeps the mode's code)."""
+
+    title = _("delivery mode")
+    parameter_name = "delivery_mode"
+
+    def lookups(self, request, model_admin):
+        return DeliveryMode.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(delivery_mode=self.value()) if self.value() else queryset
+
+
 @admin.register(Order)
-class OrderAdmin(ScopedAdmin):
+class OrderAdmin(OrderPageMixin, ScopedAdmin):
     action_form = OrderActionForm
-    list_display = (
-        "number",
-        "product",
-        "buyer",
-        "seller",
-        "amount_yuan",
-        "refunded_yuan",
-        "status",
-        "is_disputed",
-        "created_at",
-    )
-    list_filter = (SideFilter, "status", "is_disputed", "delivery_mode", "board")
+    change_form_template = "admin/marketplace/order/change_form.html"
+    list_display = OPERATOR_COLUMNS
+    list_filter = (SideFilter, "status", "is_disputed", DeliveryModeFilter, "board")
     list_select_related = ("product", "buyer", "seller")
     search_fields = ("number", "product__title")
     date_hierarchy = "created_at"
     exclude = ("amount_fen", "refunded_fen")
-    inlines = [OrderEventInline, RefundInline, DisputeInline]
+    # The status changes read in the page's history (admin/marketplace/order/change_form.html).
+    inlines = [RefundInline, DisputeInline]
     operator_can_add = False
     operator_can_change = False
     actions = [
@@ -112,24 +157,57 @@ class OrderAdmin(ScopedAdmin):
         "resolve_refund",
     ]
 
-    @admin.display(description=_("amount (yuan)"), ordering="amount_fen")
+    @admin.display(description=pgettext_lazy("order", "amount"), ordering="amount_fen")
     def amount_yuan(self, obj):
-        return fen_to_yuan(obj.amount_fen)
+        return format_yuan(obj.amount_fen)
 
-    @admin.display(description=_("refunded (yuan)"))
+    @admin.display(description=_("refunded"))
     def refunded_yuan(self, obj):
-        return fen_to_yuan(obj.refunded_fen)
+        return format_yuan(obj.refunded_fen)
 
-    def get_readonly_fields(self, request, obj=None):
-        shown = [f.name for f in self.model._meta.fields if f.name not in self.exclude] + [
-            "amount_yuan",
-            "refunded_yuan",
-            "delivery_evidence",
-        ]
+    @admin.display(description=_("status"), ordering="status")
+    def status_shown(self, obj):
+        label = obj.get_status_display()
+        return f"{label} · {_('disputed')}" if obj.is_disputed else label
+
+    @admin.display(description=_("delivery mode"))
+    def delivery_mode_shown(self, obj):
+        modes = DeliveryMode.values
+        return DeliveryMode(obj.delivery_mode).label if obj.delivery_mode in modes else "-"
+
+    @admin.display(description=_("trading board"))
+    def board_shown(self, obj):
+        return obj.board or "-"
+
+    @admin.display(description=_("authorized scenario"))
+    def scenario_shown(self, obj):
+        return obj.scenario or "-"
+
+    @admin.display(description=_("placed at"), ordering="created_at")
+    def created(self, obj):
+        return format_datetime(obj.created_at)
+
+    def get_list_display(self, request):
+        if is_operator(request.user):
+            return OPERATOR_COLUMNS
+        merchant_id = merchant_id_of(request.user)
+
+        @admin.display(description=_("counterparty"))
+        def counterparty(obj):
+            # a merchant reads the list from its side: name the other one
+            return obj.seller if obj.buyer_id == merchant_id else obj.buyer
+
+        return tuple(counterparty if c == "counterparty" else c for c in MERCHANT_COLUMNS)
+
+    def get_fields(self, request, obj=None):
+        shown = [*ORDER_PAGE_FIELDS, "delivery_evidence"]
         buyer_person = not is_operator(request.user) and merchant_id_of(request.user)
         if obj is not None and buyer_person == obj.buyer_id:
             shown.append("file_download")
         return shown
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
 
     @admin.display(description=_("download the file"))
     def file_download(self, obj):
@@ -150,10 +228,10 @@ class OrderAdmin(ScopedAdmin):
             return "-"
         file = evidence["file"]
         return format_html(
-            "{} v{} ({} bytes)<br>SHA-256 {}<br>{}: {}<br>{}: {}<br>{} SHA-256 {}",
+            "{} v{} ({})<br>SHA-256 {}<br>{}: {}<br>{}: {}<br>{} SHA-256 {}",
             file["name"],
             file["version"],
-            file["size_bytes"],
+            format_data_size(file["size_bytes"]),
             file["sha256"],
             _("received in full"),
             _("yes") if evidence["received_in_full"] else _("no"),
