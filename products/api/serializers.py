@@ -6,6 +6,7 @@ from rest_framework import serializers
 from accounts.models import Merchant
 from core.api import IdRelatedField, YuanField
 from core.models import StatusEvent
+from interchange.models import RegistrationRecognition
 from products.choices import (
     COMPLIANCE_CHECKLIST,
     QUALITY_CHECKLIST,
@@ -382,6 +383,14 @@ class RecognisedRegistrationSerializer(serializers.Serializer):
     )
 
 
+def recognised_registrations_of(product=None):
+    """The recognised registrations shown with a listed product (all of them, for a prefetch)."""
+    recognitions = RegistrationRecognition.objects.filter(status="recognised")
+    if product is not None:
+        recognitions = recognitions.filter(product=product)
+    return recognitions.select_related("partner", "partner_record").order_by("id")
+
+
 class MarketProductSerializer(ProductSerializer):
     """What any signed-in merchant may read about a listed product: the offer, not the file.
 
@@ -397,15 +406,17 @@ class MarketProductSerializer(ProductSerializer):
 
     @extend_schema_field(RecognisedRegistrationSerializer(many=True))
     def get_recognised_registrations(self, product) -> list[dict]:
+        # The market's queryset prefetches them (one query per page, not one per product).
+        recognitions = getattr(product, "recognitions_shown", None)
+        if recognitions is None:
+            recognitions = recognised_registrations_of(product)
         return [
             {
                 "partner": recognition.partner.name,
                 "registration_number": recognition.registration_number,
                 "source": recognition.partner_record.iri,
             }
-            for recognition in product.registration_recognitions.filter(status="recognised")
-            .select_related("partner", "partner_record")
-            .order_by("id")
+            for recognition in recognitions
         ]
 
     class Meta(ProductSerializer.Meta):

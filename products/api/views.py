@@ -34,6 +34,7 @@ from products.api.serializers import (
     RevisionPlanSerializer,
     RevisionSerializer,
     RevisionUpdateInputSerializer,
+    recognised_registrations_of,
 )
 from products.choices import ProductStatus
 from products.filters import ProductFilter, ReviewFilter, RevisionFilter
@@ -475,5 +476,10 @@ class MarketProductViewSet(
                     to_attr="plans_on_sale",
                 ),
                 "scenarios",
+                Prefetch(
+                    "registration_recognitions",
+                    queryset=recognised_registrations_of(),
+                    to_attr="recognitions_shown",
+                ),
             )
         )

@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories.products import PlanFactory, ProductFactory
@@ -43,3 +45,19 @@ def test_the_market_is_read_only(merchant_b_api, merchant_a):
 
 def test_anonymous_visitors_are_refused(api_client):
     assert api_client(None).get(LIST).status_code == 401
+
+
+def test_a_market_page_costs_the_same_statements_however_many_products_it_shows(
+    merchant_b_api, merchant_a, django_assert_max_num_queries
+):
+    # given a page of one listed product, counted, and then a page of twelve
+    PlanFactory(product=ProductFactory(provider=merchant_a))
+    with CaptureQueriesContext(connection) as one:
+        assert merchant_b_api.get(LIST).status_code == 200
+    for _ in range(11):
+        PlanFactory(product=ProductFactory(provider=merchant_a))
+    # then the longer page runs no statement per product (plans, scenarios and
+    # recognised registrations are fetched once per page)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        body = merchant_b_api.get(LIST).json()
+    assert len(body["results"]) == 12
