@@ -204,7 +204,7 @@ class PersonAddForm(forms.ModelForm):
             self.fields.pop("grant_superuser", None)
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         actor = self.actor
         if data.get("password1") != data.get("password2"):
             self.add_error("password2", _("The two passwords differ."))
@@ -280,7 +280,7 @@ class PersonAdmin(ScopedAdmin, DjangoUserAdmin):
         fields += ["email", "first_name", "last_name", "password1", "password2"]
         return ((None, {"fields": fields}),)
 
-    def get_form(self, request, obj=None, **kwargs):
+    def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             # A form class of the request's own, so the actor never leaks between requests.
             form = type("PersonAddForm", (PersonAddForm,), {"actor": request.user})
@@ -289,7 +289,7 @@ class PersonAdmin(ScopedAdmin, DjangoUserAdmin):
             if is_operator(request.user):
                 kwargs["fields"].append("merchant")
             return admin.ModelAdmin.get_form(self, request, None, **kwargs)
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

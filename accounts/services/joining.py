@@ -83,12 +83,12 @@ def _store_licence(application: MerchantApplication, upload: UploadedFile) -> No
 
 def _owner_username_check(username: str, *, except_application: int | None = None) -> None:
     taken = User.objects.filter(username__iexact=username).exists()
-    pending = (
-        MerchantApplication.objects.filter(owner_username__iexact=username)
-        .exclude(status=ApplicationStatus.APPROVED)
-        .exclude(pk=except_application)
-        .exists()
+    others = MerchantApplication.objects.filter(owner_username__iexact=username).exclude(
+        status=ApplicationStatus.APPROVED
     )
+    if except_application is not None:
+        others = others.exclude(pk=except_application)
+    pending = others.exists()
     if taken or pending:
         raise BusinessRuleViolation(
             _("This username is taken; choose another."), field="owner_username", code="unique"
@@ -130,10 +130,10 @@ def application_from_token(token: str) -> MerchantApplication | None:
         data = signing.loads(token, salt=RESUBMIT_SALT, max_age=RESUBMIT_LINK_MAX_AGE)
     except signing.BadSignature:
         return None
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or not isinstance(data.get("a"), int):
         return None
     application = (
-        MerchantApplication.objects.select_related("merchant").filter(pk=data.get("a")).first()
+        MerchantApplication.objects.select_related("merchant").filter(pk=data["a"]).first()
     )
     if (
         application is None
