@@ -24,7 +24,7 @@ from core.transitions import lock_one
 PERSON_PROFILE_FIELDS = ("first_name", "last_name", "email")
 
 
-def person_may_manage(actor, person: User) -> bool:
+def person_may_manage(actor: User | None, person: User) -> bool:
     """Whether `actor` may edit, deactivate or reactivate `person`."""
     if actor is None or getattr(actor, "pk", None) == person.pk:
         return False
@@ -40,7 +40,7 @@ def person_may_manage(actor, person: User) -> bool:
     )
 
 
-def _require_may_manage(actor, person: User) -> None:
+def _require_may_manage(actor: User | None, person: User) -> None:
     if getattr(actor, "pk", None) == person.pk:
         raise PermissionDenied(_("you cannot change your own rights or deactivate yourself"))
     if not person_may_manage(actor, person):

@@ -169,7 +169,7 @@ def template_create(
     return template
 
 
-def _move(template: QueryTemplate, *, to: str, actor, reason: str, **changes) -> bool:
+def _move(template: QueryTemplate, *, to: str, actor: User | None, reason: str, **changes) -> bool:
     return transition(
         template,
         to=to,
