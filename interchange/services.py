@@ -478,7 +478,7 @@ def recognition_create(
     return recognition
 
 
-def recognised_registration(product: Product) -> RegistrationRecognition | None:
+def _recognised_registration(product: Product) -> RegistrationRecognition | None:
     """The product's registration recognised from a trusted partner, if any."""
     return (
         RegistrationRecognition.objects.filter(

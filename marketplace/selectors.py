@@ -3,30 +3,13 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.formatting import format_yuan
 from core.money import Split
-from core.scoping import scope_to_merchant
 from marketplace.choices import OrderStatus
-from marketplace.models import Order, UsageRecord
-
-
-def order_list(*, user) -> QuerySet[Order]:
-    """Orders `user` may see: operators all, a merchant its purchases and its sales."""
-    return scope_to_merchant(
-        Order.objects.select_related("buyer", "seller", "product", "plan"), user
-    )
-
-
-def order_get(*, user, pk: int) -> Order:
-    return order_list(user=user).get(pk=pk)
-
-
-def usage_record_list(*, user) -> QuerySet[UsageRecord]:
-    return scope_to_merchant(UsageRecord.objects.all(), user)
+from marketplace.models import Order
 
 
 def order_money_split(*, order: Order) -> Split:

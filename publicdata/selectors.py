@@ -2,24 +2,11 @@
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
-from core.scoping import scope_to_merchant
 from products.choices import DataSourceKind, ProductStatus
 from publicdata.choices import GRANT_IN_FORCE, GrantStatus, ScenarioStatus
 from publicdata.models import Grant, Scenario
-
-
-def grant_list(*, user) -> QuerySet[Grant]:
-    return scope_to_merchant(
-        Grant.objects.select_related("department", "industry", "grantee"), user
-    )
-
-
-def scenario_list(*, user) -> QuerySet[Scenario]:
-    return scope_to_merchant(
-        Scenario.objects.select_related("grant", "assessment", "authorization"), user
-    )
 
 
 def grant_in_force_overlapping(

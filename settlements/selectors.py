@@ -14,7 +14,6 @@ from core.scoping import scope_to_merchant
 from marketplace.choices import OrderStatus
 from marketplace.models import Order
 from products.models import Product
-from publicdata.models import Department
 from settlements.choices import AccountKind
 from settlements.models import LedgerAccount, Posting, ProductCostLine
 
@@ -165,10 +164,6 @@ def department_share_statements(
             }
         )
     return result
-
-
-def departments_with_shares() -> QuerySet[Department]:
-    return Department.objects.filter(ledger_accounts__kind=AccountKind.DEPARTMENT_SHARE)
 
 
 REVENUE_STATUSES = (OrderStatus.ACCEPTED, OrderStatus.CLEARED, OrderStatus.SETTLED)

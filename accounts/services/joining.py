@@ -119,7 +119,7 @@ def merchant_apply(
     return application
 
 
-def resubmit_token(application: MerchantApplication) -> str:
+def _resubmit_token(application: MerchantApplication) -> str:
     """A signed link token for this sending only: it dies once the application is sent again."""
     return signing.dumps({"a": application.pk, "r": application.revision}, salt=RESUBMIT_SALT)
 
@@ -226,7 +226,7 @@ def merchant_application_reject(
         changes={"rejection_reason": reason},
     )
     if changed:
-        link = build_link(reverse("join-resubmit", kwargs={"token": resubmit_token(application)}))
+        link = build_link(reverse("join-resubmit", kwargs={"token": _resubmit_token(application)}))
         _send(
             subject=_("Your application to join the exchange needs correcting"),
             template="accounts/email/application_rejected.txt",

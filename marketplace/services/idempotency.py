@@ -23,7 +23,7 @@ IDEMPOTENCY_KEY_TTL = dt.timedelta(hours=24)
 MAX_KEY_LENGTH = 100
 
 
-def request_fingerprint(data) -> str:
+def _request_fingerprint(data) -> str:
     """sha256 of the body's canonical JSON: key order and whitespace do not matter."""
     canonical = json.dumps(
         data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
@@ -69,7 +69,7 @@ def idempotent_order_create(
             field="Idempotency-Key",
             code="required",
         )
-    fingerprint = request_fingerprint(body)
+    fingerprint = _request_fingerprint(body)
     existing = OrderIdempotencyKey.objects.filter(merchant=merchant, key=key).first()
     if existing is not None:
         return _replay(existing, fingerprint)

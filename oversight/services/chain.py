@@ -76,7 +76,7 @@ def _canonical_value(value):
     return value
 
 
-def canonical_json(row: list) -> str:
+def _canonical_json(row: list) -> str:
     return json.dumps([_canonical_value(v) for v in row], ensure_ascii=False, separators=(",", ":"))
 
 
@@ -84,7 +84,7 @@ def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def canonical_rows(table: str, first_id: int, last_id: int) -> list[tuple[int, list]]:
+def _canonical_rows(table: str, first_id: int, last_id: int) -> list[tuple[int, list]]:
     """The covered rows of `table` with ids in [first_id, last_id], in id order, canonical."""
     model = covered_models()[table]
     if table == JOURNAL_TABLE:
@@ -112,7 +112,7 @@ def canonical_rows(table: str, first_id: int, last_id: int) -> list[tuple[int, l
 
 
 def leaf_hash(row: list) -> str:
-    return sha256_hex(canonical_json(row))
+    return sha256_hex(_canonical_json(row))
 
 
 def merkle_root(leaves: list[str]) -> str:
@@ -202,7 +202,7 @@ def chain_seal(
             )
             if not ids:
                 break
-            rows = canonical_rows(table, sealed_to + 1, ids[-1])
+            rows = _canonical_rows(table, sealed_to + 1, ids[-1])
             root = merkle_root([leaf_hash(row) for _, row in rows])
             try:
                 with transaction.atomic():
@@ -330,7 +330,7 @@ def chain_verify(*, full: bool = False, budget: int | None = None) -> tuple[list
         if seal.table not in known:
             problems.append(_broken(seal, f"seal #{seal.sequence}: unknown table", what="table"))
             continue
-        rows = canonical_rows(seal.table, seal.first_id, seal.last_id)
+        rows = _canonical_rows(seal.table, seal.first_id, seal.last_id)
         root = merkle_root([leaf_hash(row) for _, row in rows])
         if len(rows) != seal.row_count or root != seal.merkle_root:
             problems.append(
@@ -367,8 +367,8 @@ def row_proof(table: str, row_id: int, cache: dict | None = None) -> dict:
         .order_by("last_id")
         .first()
     )
-    rows = canonical_rows(table, row_id, row_id)
-    canonical = canonical_json(rows[0][1]) if rows else None
+    rows = _canonical_rows(table, row_id, row_id)
+    canonical = _canonical_json(rows[0][1]) if rows else None
     evidence: dict = {"table": table, "id": row_id, "canonical": canonical}
     if canonical is not None:
         evidence["leaf_hash"] = sha256_hex(canonical)
@@ -376,7 +376,7 @@ def row_proof(table: str, row_id: int, cache: dict | None = None) -> dict:
         evidence["sealed"] = False
         return evidence
     if rows_seal.pk not in cache:
-        covered = canonical_rows(table, rows_seal.first_id, rows_seal.last_id)
+        covered = _canonical_rows(table, rows_seal.first_id, rows_seal.last_id)
         cache[rows_seal.pk] = ([i for i, _ in covered], [leaf_hash(row) for _, row in covered])
     ids, leaves = cache[rows_seal.pk]
     evidence["sealed"] = True

@@ -50,7 +50,7 @@ def _check_public_data_refs(provider_id: int, fields) -> None:
             raise _refused_like_missing("scenarios", scenario.pk)
 
 
-def require_draft(product: Product) -> None:
+def _require_draft(product: Product) -> None:
     if product.status != ProductStatus.DRAFT:
         hint = (
             _("a listed product changes through a new version (a revision)")
@@ -97,7 +97,7 @@ def product_update(*, actor: User, product: Product, **changes) -> Product:
     _check_fields(changes)
     _check_public_data_refs(product.provider_id, changes)
     product = lock_one(Product, product.pk)
-    require_draft(product)
+    _require_draft(product)
     scenarios = changes.pop("scenarios", None)
     for field, value in changes.items():
         setattr(product, field, value)
@@ -113,7 +113,7 @@ def plan_create(*, actor: User, product: Product, **terms) -> PricingPlan:
     """Add a pricing plan to a draft. Money in fen; the terms must fit the kind."""
     require_provider_or_operator(actor, product.provider_id)
     product = lock_one(Product, product.pk)
-    require_draft(product)
+    _require_draft(product)
     plan = PricingPlan(product=product, **validate_plan_terms(terms))
     plan_price_checked(product, plan)
     plan.save()
@@ -126,7 +126,7 @@ def plan_update(*, actor: User, plan: PricingPlan, **changes) -> PricingPlan:
     """Change a draft's plan. Plans of listed products are never edited (orders use them)."""
     require_provider_or_operator(actor, plan.product.provider_id)
     product = lock_one(Product, plan.product_id)
-    require_draft(product)
+    _require_draft(product)
     plan = PricingPlan.objects.get(pk=plan.pk)
     terms = validate_plan_terms({**plan.terms(), **changes})
     for field, value in terms.items():
@@ -142,6 +142,6 @@ def plan_delete(*, actor: User, plan: PricingPlan) -> None:
     """Remove a draft's plan."""
     require_provider_or_operator(actor, plan.product.provider_id)
     product = lock_one(Product, plan.product_id)
-    require_draft(product)
+    _require_draft(product)
     PricingPlan.objects.filter(pk=plan.pk).delete()
     refresh_min_price(product)

@@ -31,17 +31,17 @@ from products.services.common import (
 from products.services.registration import registration_number_issue
 from products.services.review import (
     ReviewFlow,
-    approve,
-    open_review_of,
-    pending_review,
-    reject,
+    flow_approve,
+    flow_open_review,
+    flow_pending_review,
+    flow_reject,
+    flow_start_review,
+    flow_submit,
     review_withdraw,
-    start_review,
-    submit,
 )
 
 
-def active_plans(product: Product) -> list[PricingPlan]:
+def _active_plans(product: Product) -> list[PricingPlan]:
     return list(PricingPlan.objects.filter(product=product, is_active=True).order_by("pk"))
 
 
@@ -81,7 +81,7 @@ PRODUCT_REVIEW = ReviewFlow(
     approved=ProductStatus.LISTED,
     approved_statuses=ON_EXCHANGE,
     lock=_lock,
-    content=lambda product, _subject: (product, active_plans(product)),
+    content=lambda product, _subject: (product, _active_plans(product)),
     as_listed=lambda product, _subject: product,
     version_number=lambda product: product.version,
     on_approved=_put_on_sale,
@@ -95,7 +95,9 @@ def product_submit(*, actor: User, product: Product) -> Product:
     Refused with the field at fault: core-grade data (never traded), an empty
     manual section, no plan on sale, an inactive provider, public-data rules.
     """
-    return submit(PRODUCT_REVIEW, actor=actor, subject=product, provider_id=product.provider_id)
+    return flow_submit(
+        PRODUCT_REVIEW, actor=actor, subject=product, provider_id=product.provider_id
+    )
 
 
 @transaction.atomic
@@ -111,7 +113,7 @@ def product_withdraw(*, actor: User, product: Product, reason: str = "") -> Prod
         transitions=PRODUCT_TRANSITIONS,
         only_from=[ProductStatus.SUBMITTED],
     )
-    review = pending_review(PRODUCT_REVIEW, product)
+    review = flow_pending_review(PRODUCT_REVIEW, product)
     transition(
         product,
         to=ProductStatus.DRAFT,
@@ -126,7 +128,7 @@ def product_withdraw(*, actor: User, product: Product, reason: str = "") -> Prod
 @transaction.atomic
 def product_start_review(*, actor: User, product: Product) -> Product:
     """submitted -> in review: an operator takes up the submission."""
-    return start_review(PRODUCT_REVIEW, actor=actor, subject=product)
+    return flow_start_review(PRODUCT_REVIEW, actor=actor, subject=product)
 
 
 @transaction.atomic
@@ -144,7 +146,7 @@ def product_approve(
     different operators; at first listing the product gets its registration
     number and version 1 is recorded as listed.
     """
-    return approve(
+    return flow_approve(
         PRODUCT_REVIEW,
         actor=actor,
         subject=product,
@@ -164,7 +166,7 @@ def product_reject(
     quality_checklist: dict | None = None,
 ) -> Product:
     """in review -> draft, with the reviewer's comments for the merchant to act on."""
-    return reject(
+    return flow_reject(
         PRODUCT_REVIEW,
         actor=actor,
         subject=product,
@@ -295,7 +297,7 @@ def product_delist(*, actor: User, product: Product, reason: str) -> Product:
     )
     if product.status == ProductStatus.DELISTED:
         return product
-    review = open_review_of(PRODUCT_REVIEW, product)
+    review = flow_open_review(PRODUCT_REVIEW, product)
     transition(
         product,
         to=ProductStatus.DELISTED,

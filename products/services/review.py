@@ -64,7 +64,7 @@ class ReviewFlow:
     before_approve: Callable[[Product], None] | None = None
 
 
-def open_review_of(flow: ReviewFlow, subject) -> ProductReview | None:
+def flow_open_review(flow: ReviewFlow, subject) -> ProductReview | None:
     """The subject's pending review, locked, or None."""
     return (
         ProductReview.objects.select_for_update()
@@ -73,14 +73,14 @@ def open_review_of(flow: ReviewFlow, subject) -> ProductReview | None:
     )
 
 
-def pending_review(flow: ReviewFlow, subject) -> ProductReview:
-    review = open_review_of(flow, subject)
+def flow_pending_review(flow: ReviewFlow, subject) -> ProductReview:
+    review = flow_open_review(flow, subject)
     if review is None:
         raise Conflict(str(flow.no_review), code="no_review")
     return review
 
 
-def check_ready(flow: ReviewFlow, product: Product, subject) -> Sequence[PlanTerms]:
+def _check_ready(flow: ReviewFlow, product: Product, subject) -> Sequence[PlanTerms]:
     """What submitting and approving both need; returns the plans that go on sale.
 
     A tradable grade, a full manual and a plan on sale; an active provider;
@@ -180,14 +180,14 @@ def review_withdraw(review: ProductReview | None) -> None:
         review.save(update_fields=["verdict", "decided_at", "updated_at"])
 
 
-def submit(flow: ReviewFlow, *, actor: User, subject, provider_id: int):
+def flow_submit(flow: ReviewFlow, *, actor: User, subject, provider_id: int):
     """draft -> submitted, opening a review record; submitting again changes nothing."""
     require_provider_or_operator(actor, provider_id)
     product, subject = flow.lock(subject)
     require_move(subject, to=flow.submitted, transitions=flow.transitions, only_from=[flow.draft])
     if subject.status == flow.submitted:
         return subject
-    check_ready(flow, product, subject)
+    _check_ready(flow, product, subject)
     if flow.before_submit is not None:
         flow.before_submit(product)
     transition(
@@ -207,7 +207,7 @@ def submit(flow: ReviewFlow, *, actor: User, subject, provider_id: int):
     return subject
 
 
-def start_review(flow: ReviewFlow, *, actor: User, subject):
+def flow_start_review(flow: ReviewFlow, *, actor: User, subject):
     """submitted -> in review: an operator takes up the submission."""
     require_operator(actor)
     _product, subject = flow.lock(subject)
@@ -216,7 +216,7 @@ def start_review(flow: ReviewFlow, *, actor: User, subject):
     )
     if subject.status == flow.in_review:
         return subject
-    review = pending_review(flow, subject)
+    review = flow_pending_review(flow, subject)
     transition(
         subject,
         to=flow.in_review,
@@ -228,7 +228,7 @@ def start_review(flow: ReviewFlow, *, actor: User, subject):
     return subject
 
 
-def approve(
+def flow_approve(
     flow: ReviewFlow,
     *,
     actor: User,
@@ -252,8 +252,8 @@ def approve(
     )
     if flow.before_approve is not None:
         flow.before_approve(product)
-    review = pending_review(flow, subject)
-    plans = check_ready(flow, product, subject)
+    review = flow_pending_review(flow, subject)
+    plans = _check_ready(flow, product, subject)
     decided = review_approve_step(
         actor=actor,
         review=review,
@@ -278,7 +278,7 @@ def approve(
     return subject
 
 
-def reject(
+def flow_reject(
     flow: ReviewFlow,
     *,
     actor: User,
@@ -293,7 +293,7 @@ def reject(
     require_move(subject, to=flow.draft, transitions=flow.transitions, only_from=[flow.in_review])
     if subject.status == flow.draft:
         return subject
-    review = pending_review(flow, subject)
+    review = flow_pending_review(flow, subject)
     review_reject(
         actor=actor,
         review=review,

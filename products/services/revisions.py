@@ -39,12 +39,12 @@ from products.services.common import (
 )
 from products.services.review import (
     ReviewFlow,
-    approve,
-    open_review_of,
-    reject,
+    flow_approve,
+    flow_open_review,
+    flow_reject,
+    flow_start_review,
+    flow_submit,
     review_withdraw,
-    start_review,
-    submit,
 )
 
 
@@ -227,7 +227,7 @@ def revision_plan_delete(*, actor: User, plan: RevisionPlan) -> None:
 @transaction.atomic
 def revision_submit(*, actor: User, revision: ProductRevision) -> ProductRevision:
     """draft -> submitted, opening a review; the same rules as a first submission."""
-    return submit(
+    return flow_submit(
         REVISION_REVIEW, actor=actor, subject=revision, provider_id=revision.product.provider_id
     )
 
@@ -235,7 +235,7 @@ def revision_submit(*, actor: User, revision: ProductRevision) -> ProductRevisio
 @transaction.atomic
 def revision_start_review(*, actor: User, revision: ProductRevision) -> ProductRevision:
     """submitted -> in review: an operator takes up the submitted revision."""
-    return start_review(REVISION_REVIEW, actor=actor, subject=revision)
+    return flow_start_review(REVISION_REVIEW, actor=actor, subject=revision)
 
 
 @transaction.atomic
@@ -252,7 +252,7 @@ def revision_approve(
     Until the final approval the product sells its previous version untouched.
     Important-grade content needs two different operators, as at first listing.
     """
-    return approve(
+    return flow_approve(
         REVISION_REVIEW,
         actor=actor,
         subject=revision,
@@ -272,7 +272,7 @@ def revision_reject(
     quality_checklist: dict | None = None,
 ) -> ProductRevision:
     """in review -> draft with the reviewer's comments; the listed version sells on."""
-    return reject(
+    return flow_reject(
         REVISION_REVIEW,
         actor=actor,
         subject=revision,
@@ -291,7 +291,7 @@ def revision_withdraw(
     _product, revision = _lock(revision)
     if revision.status == RevisionStatus.WITHDRAWN:
         return revision
-    review = open_review_of(REVISION_REVIEW, revision)
+    review = flow_open_review(REVISION_REVIEW, revision)
     transition(
         revision,
         to=RevisionStatus.WITHDRAWN,

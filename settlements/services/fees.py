@@ -28,7 +28,7 @@ class Rate:
     fee_bps: int
 
 
-def effective_bps(*, fee_bps: int, share_bps: int) -> tuple[int, int]:
+def _effective_bps(*, fee_bps: int, share_bps: int) -> tuple[int, int]:
     """The rates actually applied: the department's share (from its grant) comes first.
 
     A share above 100 % is capped at 100 %; a fee that would take the two past
@@ -41,7 +41,7 @@ def effective_bps(*, fee_bps: int, share_bps: int) -> tuple[int, int]:
 
 def order_split(*, gross_fen: int, fee_bps: int, share_bps: int) -> Split:
     """What clearing posts for one order (the Python twin of the clearing SQL)."""
-    fee, share = effective_bps(fee_bps=fee_bps, share_bps=share_bps)
+    fee, share = _effective_bps(fee_bps=fee_bps, share_bps=share_bps)
     return apportion(gross_fen, fee_bps=fee, share_bps=share)
 
 
