@@ -31,13 +31,13 @@ def month_start(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
-def _next_month(first: dt.date) -> dt.date:
+def next_month(first: dt.date) -> dt.date:
     return (first + dt.timedelta(days=32)).replace(day=1)
 
 
 def _month_bounds(first: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """The local (Asia/Shanghai) month as an aware [start, end) interval."""
-    return local_day_start(first), local_day_start(_next_month(first))
+    return local_day_start(first), local_day_start(next_month(first))
 
 
 # An order gives the buyer the right to use the product once paid, until it is
@@ -216,7 +216,7 @@ def usage_bill(*, plan_id: int, buyer_id: int, month: dt.date) -> Order | None:
                 quantity=1,
                 amount_fen=amount,
                 period_start=month,
-                period_end=_next_month(month) - dt.timedelta(days=1),
+                period_end=next_month(month) - dt.timedelta(days=1),
                 billed_month=month,
                 usage={
                     "month": f"{month:%Y-%m}",
