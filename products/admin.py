@@ -28,9 +28,11 @@ from core.admin import (
     apply_to_selected,
 )
 from core.exceptions import BusinessRuleViolation
+from core.formatting import format_yuan
 from core.money import fen_to_yuan, yuan_to_fen
 from core.scoping import is_operator, merchant_id_of
 from products import services
+from products.admin_listing import ListingStepsMixin, compliance_shown, quality_shown
 from products.choices import (
     COMPLIANCE_CHECKLIST,
     QUALITY_CHECKLIST,
@@ -183,6 +185,40 @@ class PlanInline(admin.TabularInline):
     def has_view_permission(self, request, obj=None):
         return True
 
+    # Read-only (a listed product's plans): the terms as saved, prices in yuan.
+    SHOWN_FIELDS: ClassVar[tuple[str, ...]] = (
+        "name",
+        "kind",
+        "period",
+        "price_shown",
+        "unit_price_shown",
+        "included_calls",
+        "monthly_cap_shown",
+    )
+
+    def get_fields(self, request, obj=None):
+        if self.has_change_permission(request, obj):
+            return super().get_fields(request, obj)
+        extra = ("is_active",) if "is_active" in self.fields else ()
+        return (*self.SHOWN_FIELDS, *extra)
+
+    def get_readonly_fields(self, request, obj=None):
+        if self.has_change_permission(request, obj):
+            return super().get_readonly_fields(request, obj)
+        return self.get_fields(request, obj)
+
+    @admin.display(description=_("price"))
+    def price_shown(self, plan):
+        return format_yuan(plan.price_fen)
+
+    @admin.display(description=_("price per call"))
+    def unit_price_shown(self, plan):
+        return format_yuan(plan.unit_price_fen)
+
+    @admin.display(description=_("monthly cap"))
+    def monthly_cap_shown(self, plan):
+        return format_yuan(plan.monthly_cap_fen)
+
 
 class ReviewInline(ReadOnlyInline):
     """The merchant reads the reviewers' verdicts, checklists and comments here."""
@@ -194,10 +230,22 @@ class ReviewInline(ReadOnlyInline):
         "version",
         "verdict",
         "comments",
-        "compliance_checklist",
-        "quality_checklist",
+        "compliance_items",
+        "quality_items",
         "decided_at",
     )
+
+    @admin.display(description=_("compliance review"))
+    def compliance_items(self, review):
+        return compliance_shown(review)
+
+    @admin.display(description=_("quality review"))
+    def quality_items(self, review):
+        return quality_shown(review)
+
+
+class RevisionReviewInline(ReviewInline):
+    fk_name = "revision"
 
 
 class ProductEventInline(EventInline):
@@ -239,8 +287,11 @@ class ReviewDecisionForm(forms.Form):
 
 
 @admin.register(Product)
-class ProductAdmin(ScopedAdmin):
+class ProductAdmin(ListingStepsMixin, ScopedAdmin):
     action_form = ReasonActionForm
+    change_form_template = "admin/products/listing/change_form.html"
+    step_url_name = "products_product_step"
+    steps = ("submit", "withdraw", "open_revision")
     list_display = (
         "title",
         "provider",
@@ -283,9 +334,9 @@ class ProductAdmin(ScopedAdmin):
     def get_fields(self, request, obj=None):
         return (*self.fields, *self.readonly_fields) if obj else self.fields
 
-    @admin.display(description=_("starting price (yuan)"), ordering="min_price_fen")
+    @admin.display(description=_("starting price"), ordering="min_price_fen")
     def starting_price(self, product):
-        return "-" if product.min_price_fen is None else fen_to_yuan(product.min_price_fen)
+        return format_yuan(product.min_price_fen)
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.status != ProductStatus.DRAFT:
@@ -302,7 +353,10 @@ class ProductAdmin(ScopedAdmin):
 
     def get_list_display(self, request):
         shown = super().get_list_display(request)
-        return (*shown, "review_link") if is_operator(request.user) else shown
+        if is_operator(request.user):
+            return (*shown, "review_link")
+        # a merchant's list holds its own products only: no provider column
+        return tuple(c for c in shown if c != "provider")
 
     @admin.display(description=pgettext_lazy("listing review", "review"))
     def review_link(self, product):
@@ -491,14 +545,16 @@ class RevisionEventInline(EventInline):
 
 
 @admin.register(ProductRevision)
-class ProductRevisionAdmin(ScopedAdmin):
+class ProductRevisionAdmin(ListingStepsMixin, ScopedAdmin):
     """New versions of listed products; opened from the product list's action."""
 
     list_display = ("product", "number", "status", "created_at")
     list_filter = ("status",)
     fields = ("change_note", *CONTENT_FIELDS)
     readonly_fields = ("product", "number", "status")
-    inlines = [RevisionPlanInline, RevisionEventInline]
+    inlines = [RevisionPlanInline, RevisionReviewInline, RevisionEventInline]
+    change_form_template = "admin/products/listing/change_form.html"
+    step_url_name = "products_productrevision_step"
     actions = ["submit", "withdraw"]
     merchant_can_change = True
     operator_can_add = False
@@ -573,8 +629,8 @@ class ProductReviewAdmin(ScopedAdmin):
         "grade",
         "required_approvals",
         "reviewer",
-        "compliance_checklist",
-        "quality_checklist",
+        "compliance_items",
+        "quality_items",
         "first_approver",
         "first_approved_at",
         "verdict",
@@ -585,3 +641,11 @@ class ProductReviewAdmin(ScopedAdmin):
     fields = readonly_fields
     operator_can_add = False
     operator_can_change = False
+
+    @admin.display(description=_("compliance review"))
+    def compliance_items(self, review):
+        return compliance_shown(review)
+
+    @admin.display(description=_("quality review"))
+    def quality_items(self, review):
+        return quality_shown(review)
