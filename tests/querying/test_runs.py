@@ -5,6 +5,7 @@ import threading
 import time
 from decimal import Decimal
 
+import psycopg
 import pytest
 from django.db import connection
 
@@ -358,3 +359,57 @@ def test_results_stay_within_the_engines_error_bounds_over_many_runs(query_role,
     outside = sum(1 for r in results if abs(r["rows"][0][0] - 500) > bound)
     assert bound == pytest.approx(Decimal(str(math.log(20) / 0.5)), abs=Decimal("0.01"))
     assert outside <= 8
+
+
+def test_results_are_rounded_as_documented(world, django_capture_on_commit_callbacks):
+    # counts are whole numbers, never negative; sums and averages are decimal strings
+    # to the fen (two places, half to even); an average is kept inside its column's bounds
+    _dataset, template, buyer = world
+    done = run(template, buyer, django_capture_on_commit_callbacks, min_age=18)
+    assert done.result is not None
+    for _region, count, average in done.result["rows"]:
+        assert isinstance(count, int)
+        assert count >= 0
+        assert isinstance(average, str)
+        assert Decimal(average).as_tuple().exponent == -2
+        assert Decimal(0) <= Decimal(average) <= Decimal(100000)
+
+
+def test_the_time_limit_cancels_a_statement_on_the_query_connection(query_role):
+    with data_connection(read_only=True, timeout_seconds=0.2) as conn, conn.cursor() as cur:
+        cur.execute("SHOW statement_timeout")
+        assert cur.fetchone()[0] == "200ms"
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            cur.execute("SELECT pg_sleep(5)")
+
+
+def test_a_run_over_its_time_limit_fails_and_releases_its_reservation(
+    query_role, tmp_path, merchant_b, settings, django_capture_on_commit_callbacks
+):
+    # given 50,000 people and a time limit of one millisecond per run
+    dataset = loaded_dataset(tmp_path, rows=people(50_000))
+    template = approved_template(dataset)
+    agreement(merchant_b, dataset.product)
+    buyer = person_of(merchant_b)
+    settings.QUERY_RUN_SECONDS = 0.001
+    # when the buyer runs a template over all of them
+    failed = run(template, buyer, django_capture_on_commit_callbacks, min_age=18)
+    # then the database cancels it, the run fails saying so, and nothing is spent or billed
+    assert failed.status == "failed"
+    assert "statement timeout" in failed.error
+    budget = PrivacyBudget.objects.get(buyer=merchant_b)
+    assert (budget.reserved_epsilon, budget.spent_epsilon) == (0, 0)
+    assert not UsageRecord.objects.filter(buyer=merchant_b).exists()
+
+
+@pytest.mark.parametrize(
+    "task", ["querying.tasks.query_run_execute_task", "querying.tasks.dataset_load_task"]
+)
+def test_runs_and_loads_go_to_the_query_queue_of_their_own(task):
+    from django.conf import settings
+
+    from config.celery_app import app
+
+    queue = app.amqp.router.route({}, task)["queue"].name
+    assert queue == f"{settings.CELERY_QUEUE_PREFIX}query"
+    assert queue != settings.CELERY_TASK_DEFAULT_QUEUE

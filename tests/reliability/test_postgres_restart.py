@@ -2,6 +2,14 @@
 crash recovery to the next start): the clearing day resumes on its own and ends as one
 clean run.
 
+Where the restarts fall is decided, not timed: the test holds row locks on the orders of
+the day's third and fourth quarters, so the worker clears the first half and then waits
+inside a chunk. The third quarter's lock is an open transaction, which the first restart
+ends; the fourth's is a prepared transaction (two-phase commit), which keeps its locks
+through both restarts until the test rolls it back. So each restart cuts chunks mid-
+statement: the first with exactly the day's second half pending, the second with at least
+its fourth quarter.
+
 The database server is a cluster of the test's own (pg_createcluster, port 9710), made
 for this test and dropped after it, so restarting it touches nothing else: the shared
 cluster on 5432 only lends its test database's schema (pg_dump). The test's Django
@@ -14,12 +22,13 @@ import random
 import shutil
 import socket
 import subprocess
-import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.db import InterfaceError, OperationalError, connection
 
+from marketplace.models import Order
 from settlements.models import ClearingBatch, ClearingChunk
 from settlements.services.clearing import clearing_batch_verify, clearing_run_for_day
 from tests.factories.settlements import a_past_day, default_fee
@@ -40,6 +49,8 @@ REDIS_PORTS = range(9711, 9800)
 CLUSTER = "exchange_reltest_9710"
 DATABASE = "exchange_restart"
 RESTARTS = ("fast", "immediate")
+HOLD = "reltest_fourth_quarter"
+ORDER = Order._meta.db_table
 
 
 def _run(*argv: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -82,7 +93,8 @@ class OwnCluster:
         made = self._ctl(
             "pg_createcluster", self.version, CLUSTER, "-p", str(PG_PORT),
             "-o", "listen_addresses=localhost", "-o", "fsync=off",
-            "-o", "max_connections=60", "--start", "--", "--auth=trust",
+            "-o", "max_connections=60", "-o", "max_prepared_transactions=4",
+            "--start", "--", "--auth=trust",
         )  # fmt: skip
         if made.returncode != 0:
             pytest.fail(f"pg_createcluster failed: {made.stderr}")
@@ -179,6 +191,39 @@ def _chunks(day, status) -> int:
     return ClearingChunk.objects.filter(batch__business_date=day, status=status).count()
 
 
+def _own(**kwargs) -> psycopg.Connection:
+    return psycopg.connect(
+        host="127.0.0.1", port=PG_PORT, user="postgres", dbname=DATABASE, **kwargs
+    )
+
+
+def _hold(lo: int, hi: int, *, prepared: str | None = None) -> psycopg.Connection | None:
+    """Lock orders lo..hi FOR UPDATE: in an open transaction (returned), or prepared."""
+    holder = _own()
+    locking = f"SELECT id FROM {ORDER} WHERE id BETWEEN %s AND %s FOR UPDATE"  # noqa: S608
+    holder.execute(locking, [lo, hi])
+    if prepared is None:
+        return holder
+    holder.execute(f"PREPARE TRANSACTION '{prepared}'")
+    holder.close()
+    return None
+
+
+def _waiting_on(application_name: str, blocker: int) -> bool:
+    """Both pool processes wait on a lock of `blocker` (a backend's pid; 0: a prepared
+    transaction), not on each other's account locks, which come and go."""
+    try:
+        with _own(autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = %s "
+                "AND %s = ANY(pg_blocking_pids(pid))",
+                [application_name, blocker],
+            ).fetchone()
+    except psycopg.OperationalError:
+        return False  # the server is starting
+    return row is not None and row[0] >= 2
+
+
 def test_postgres_restarted_mid_run_the_day_resumes_as_one_clean_run(
     own_postgres, redis_of_ours, processes_for
 ):
@@ -188,32 +233,48 @@ def test_postgres_restarted_mid_run_the_day_resumes_as_one_clean_run(
     reference_day, day = a_past_day(), a_past_day()
     ref_lo, ref_hi = build_day(cast, reference_day, ORDERS)
     lo, hi = build_day(cast, day, ORDERS)
+    assert hi - lo + 1 == ORDERS
     clearing_run_for_day(business_date=reference_day, chunk_size=CHUNK)
+    # and the orders of the day's second half locked: its third quarter by an open
+    # transaction, its fourth by a prepared one
+    quarter = ORDERS // 4
+    third = _hold(lo + 2 * quarter, lo + 3 * quarter - 1)
+    assert third is not None
+    _hold(lo + 3 * quarter, hi, prepared=HOLD)
+    name = f"reltest-{random.randrange(10**6)}"
     procs = processes_for(
         redis_of_ours.url,
         CLEARING_CHUNK_SIZE=CHUNK,
         JOBS_STALE_SECONDS=10,
         JOBS_RECOVER_SECONDS=2,
     )
-    assert f":{PG_PORT}/{DATABASE}" in procs.env["DATABASE_URL"]
+    procs.env["DATABASE_URL"] += f"?application_name={name}"
+    assert f":{PG_PORT}/{DATABASE}?" in procs.env["DATABASE_URL"]
     procs.beat()
     procs.worker()
-    # when the day runs on the worker and PostgreSQL is restarted twice while chunks are pending
+    # when the day runs on the worker, and PostgreSQL is restarted each time both pool
+    # processes wait inside a chunk on the locked orders
     procs.send("settlements.tasks.clearing_run_for_day_task", day.isoformat())
-    pending_at_restart: list[int] = []
+    done_at_restart: list[int] = []
     try:
-        for mode in RESTARTS:
-            done_before = _chunks(day, "done")
+        for mode, blocker in zip(RESTARTS, (third.info.backend_pid, 0), strict=True):
             wait_for(
-                lambda n=done_before: _tolerant(lambda: _chunks(day, "done"), 0) > n,
-                timeout=180,
-                what="a chunk to be cleared before the restart",
-                every=0.1,
+                lambda b=blocker: _waiting_on(name, b),
+                timeout=240,
+                what="the worker to wait inside a chunk on the locked orders",
+                every=0.2,
             )
-            pending_at_restart.append(_chunks(day, "pending"))
+            done_at_restart.append(_tolerant(lambda: _chunks(day, "done"), -1))
             connection.close()
             own_postgres.restart(mode)
-            time.sleep(random.uniform(0.5, 1.5))
+        # the third quarter's transaction ended with the first restart; the prepared one
+        # came through both, and the test now lets it go
+        with contextlib.suppress(psycopg.Error):
+            third.close()
+        with _own(autocommit=True) as conn:
+            held = conn.execute("SELECT gid FROM pg_prepared_xacts").fetchall()
+            assert held == [(HOLD,)]
+            conn.execute(f"ROLLBACK PREPARED '{HOLD}'")
         # then the day completes with nobody starting it again
         wait_for(
             lambda: _tolerant(
@@ -225,14 +286,20 @@ def test_postgres_restarted_mid_run_the_day_resumes_as_one_clean_run(
         )
     except BaseException:
         print(procs.log())
+        for path in sorted(procs.tmp.glob("*.log")):  # the whole story, not only the tails
+            lines = path.read_text(errors="replace").splitlines()
+            print(f"--- {path.name}: the lines that say something went wrong")
+            print("\n".join(x for x in lines if any(w in x for w in ("ERROR", "Error", "WARN"))))
         raise
-    print(f"chunks pending at each restart: {pending_at_restart} of {ORDERS // CHUNK}")
-    # and the restarts came mid-run, and every invariant holds
-    assert all(pending > 0 for pending in pending_at_restart)
+    chunks = ORDERS // CHUNK
+    print(f"chunks done at the restarts: {done_at_restart} of {chunks}")
+    # and the restarts came mid-run: the first with exactly the second half pending, the
+    # second with at least the fourth quarter (chunks the first one cut wait out their
+    # retry back-off, so the third quarter may not be through yet)
+    assert done_at_restart[0] == chunks // 2
+    assert chunks // 2 <= done_at_restart[1] <= chunks * 3 // 4
     batch = ClearingBatch.objects.get(business_date=day)
     assert set(cleared_exactly_once(lo, hi, batch.pk).values()) == {0}
     assert postings_digest(lo, hi) == postings_digest(ref_lo, ref_hi)
     assert clearing_batch_verify(batch=batch) == {}
     assert ledger_problems() == {"balances_off": 0, "entries_unbalanced": 0, "ledger_sum": 0}
-    with contextlib.suppress(Exception):
-        connection.close()
