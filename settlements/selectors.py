@@ -11,7 +11,7 @@ from django.db.models.functions import TruncMonth
 from core.filters import local_day_start
 from core.formatting import csv_text, format_yuan
 from core.scoping import scope_to_merchant
-from marketplace.choices import OrderStatus
+from marketplace.choices import OrderStatus, UsageSource
 from marketplace.models import Order
 from products.models import Product
 from settlements.choices import AccountKind
@@ -34,6 +34,12 @@ class StatementLine:
     order_id: int | None
     amount_fen: int
     balance_fen: int
+    # Usage bills: "gateway" (counted by the exchange) or "seller" (the seller's report).
+    usage_source: str = ""
+
+    @property
+    def usage_label(self) -> str:
+        return str(UsageSource(self.usage_source).label) if self.usage_source else ""
 
 
 @dataclass
@@ -79,12 +85,18 @@ def statement_for_account(
         "entry__purpose",
         "entry__order_id",
         "amount_fen",
+        "entry__order__contract__usage__source",
     )[: STATEMENT_MAX_LINES + 1]
     lines = []
     running = opening
-    for posted_at, entry_id, key, purpose, order_id, amount in rows[:STATEMENT_MAX_LINES]:
+    for posted_at, entry_id, key, purpose, order_id, amount, source in rows[:STATEMENT_MAX_LINES]:
         running += amount
-        lines.append(StatementLine(posted_at, entry_id, key, purpose, order_id, amount, running))
+        lines.append(
+            StatementLine(
+                posted_at, entry_id, key, purpose, order_id, amount, running,
+                source if source in UsageSource.values else "",
+            )
+        )  # fmt: skip
     return Statement(
         account=account,
         date_from=date_from,
@@ -106,7 +118,16 @@ def statement_csv(statement: Statement) -> str:
     rows.append(["period", statement.date_from, statement.date_to])
     rows.append(["opening_balance_yuan", format_yuan(statement.opening_balance_fen)])
     rows.append(
-        ["posted_at", "entry", "reference", "purpose", "order", "amount_yuan", "balance_yuan"]
+        [
+            "posted_at",
+            "entry",
+            "reference",
+            "purpose",
+            "order",
+            "amount_yuan",
+            "balance_yuan",
+            "usage_measured_by",
+        ]
     )
     for line in statement.lines:
         rows.append(
@@ -118,6 +139,7 @@ def statement_csv(statement: Statement) -> str:
                 line.order_id or "",
                 format_yuan(line.amount_fen),
                 format_yuan(line.balance_fen),
+                line.usage_source,
             ]
         )
     rows.append(["closing_balance_yuan", format_yuan(statement.closing_balance_fen)])

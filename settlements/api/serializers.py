@@ -208,6 +208,11 @@ class StatementLineSerializer(serializers.Serializer):
     order_id = serializers.IntegerField(allow_null=True)
     amount = YuanField(source="amount_fen", allow_negative=True)
     balance = YuanField(source="balance_fen", allow_negative=True)
+    usage_measured_by = serializers.CharField(
+        source="usage_source",
+        help_text="Usage bills: gateway (counted by the exchange) or seller (the seller's "
+        "own report); empty for other postings.",
+    )
 
 
 class StatementSerializer(serializers.Serializer):

@@ -325,3 +325,31 @@ def test_keys_over_the_api_are_shown_once_and_revoked_by_the_buyer(subscription_
     assert all("key" not in row for row in listed)
     assert not ApiKey.objects.filter(key_sha256=raw).exists()
     assert revoked.json()["is_active"] is False
+
+
+def test_statements_say_the_gateway_measured_a_usage_bill(upstream_server, client):
+    # given a metered bill from the gateway's counts, paid
+    from settlements.models import Posting
+    from settlements.selectors import statement_csv, statement_for_account
+
+    product = api_product(upstream_server)
+    plan = PlanFactory(
+        product=product, kind="metered", price_fen=0, unit_price_fen=250, included_calls=0
+    )
+    buyer = with_free_order(product)
+    key, raw = gateway.api_key_issue(actor=person_of(buyer), plan=plan)
+    for i in range(4):
+        call(client, key, raw, call_id=f"s-{i}")
+    month = month_start(timezone.localdate())
+    gateway.gateway_usage_book(month=month)
+    bill = pay(usage_bill(plan_id=plan.pk, buyer_id=buyer.pk, month=month))
+    account = Posting.objects.filter(entry__order=bill).first().account
+    today = timezone.localdate()
+
+    # when
+    statement = statement_for_account(account=account, date_from=today, date_to=today)
+
+    # then the bill's line says who measured the usage
+    line = next(line for line in statement.lines if line.order_id == bill.pk)
+    assert line.usage_source == "gateway"
+    assert "gateway" in statement_csv(statement)
