@@ -124,3 +124,36 @@ def test_the_market_is_for_signed_in_roles_only(client):
     product = listed_product()
     assert client.get(MARKET).status_code == 302
     assert client.get(product_url(product)).status_code == 302
+
+
+def test_public_data_is_ordered_for_an_authorized_scenario_picked_on_the_page(client, owner_a):
+    # given a listed product built on public data, serving one authorized scenario
+    from tests.factories.publicdata import GrantFactory, ScenarioFactory
+
+    seller = MerchantFactory()
+    grant = GrantFactory(grantee=seller, revenue_share_bps=1500)
+    scenario = ScenarioFactory(grant=grant, name="Retail site selection")
+    product = listed_product(
+        provider=seller, source_kind="public", grant=grant, industry=grant.industry
+    )
+    product.scenarios.add(scenario)
+    plan = PlanFactory(product=product, kind="one_off", price_fen=500_00)
+    client.force_login(owner_a)
+    page = client.get(product_url(product))
+    form = next(r["form"] for r in page.context["plans"] if r["plan"] == plan)
+    assert list(form.fields["scenario"].queryset) == [scenario]
+    # when ordering without naming the scenario
+    client.post(product_url(product), {"plan": plan.pk, f"plan{plan.pk}-quantity": "1"})
+    # then nothing is placed
+    assert not Order.objects.exists()
+    # and with the scenario picked the order carries it, and its contract says so
+    client.post(
+        product_url(product),
+        {"plan": plan.pk, f"plan{plan.pk}-quantity": "1", f"plan{plan.pk}-scenario": scenario.pk},
+    )
+    order = Order.objects.get()
+    assert order.scenario == scenario
+    order_page = client.get(reverse("admin:marketplace_order_change", args=[order.pk]))
+    contract = {str(label): value for label, value in order_page.context["order_contract"]}
+    assert contract["授权场景"] == "Retail site selection"
+    assert contract["部门收益分成比例"] == "15%"
