@@ -290,9 +290,13 @@ class QueryTemplateForm(ServiceForm):
 
     def call(self):
         data = dict(self.cleaned_data)
-        dataset = data.pop("dataset")
         for name in ("dimensions", "filters"):
-            data[name] = data.get(name) or []
+            if name in data:
+                data[name] = data[name] or []
+        if self.instance.pk:
+            terms = {f: v for f, v in data.items() if f in templates.TERMS}
+            return templates.template_update(actor=self.actor, template=self.instance, **terms)
+        dataset = data.pop("dataset")
         return templates.template_create(actor=self.actor, dataset=dataset, **data)
 
 
@@ -385,6 +389,9 @@ TEMPLATE_FACTS = (
     "approved_at",
 )
 
+# What a provider reads beside the terms it edits on a draft.
+DRAFT_FACTS = tuple(f for f in TEMPLATE_FACTS if f not in templates.TERMS)
+
 
 @admin.register(QueryTemplate)
 class QueryTemplateAdmin(ServiceFormAdmin):
@@ -415,6 +422,15 @@ class QueryTemplateAdmin(ServiceFormAdmin):
             )
         )
 
+    def _editing(self, request, obj) -> bool:
+        """The provider's people change a draft (one sent back by review, say)."""
+        return (
+            obj is not None
+            and obj.status == TemplateStatus.DRAFT
+            and self._is_merchant_person(request)
+            and self._in_scope(request, obj)
+        )
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = TemplateReviewForm if self._reviewing(request, obj) else QueryTemplateForm
         return super().get_form(request, obj, change=change, **kwargs)
@@ -422,6 +438,11 @@ class QueryTemplateAdmin(ServiceFormAdmin):
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return [(None, {"fields": QueryTemplateForm.Meta.fields})]
+        if self._editing(request, obj):
+            return [
+                (None, {"fields": templates.TERMS}),
+                (_("review and cost"), {"fields": DRAFT_FACTS}),
+            ]
         sets: list[tuple[Any, dict[str, Any]]] = [(None, {"fields": TEMPLATE_FACTS})]
         if self._reviewing(request, obj):
             sets += [
@@ -438,7 +459,9 @@ class QueryTemplateAdmin(ServiceFormAdmin):
         return sets
 
     def get_readonly_fields(self, request, obj=None):
-        return () if obj is None else TEMPLATE_FACTS
+        if obj is None:
+            return ()
+        return DRAFT_FACTS if self._editing(request, obj) else TEMPLATE_FACTS
 
     def get_inlines(self, request, obj):
         return [] if obj is None else [QueryTemplateEventInline]
@@ -446,7 +469,7 @@ class QueryTemplateAdmin(ServiceFormAdmin):
     def has_change_permission(self, request, obj=None):
         if obj is None:
             return is_operator(request.user) and self.operator_can_change
-        return self._reviewing(request, obj)
+        return self._reviewing(request, obj) or self._editing(request, obj)
 
     def get_actions(self, request):
         actions = super().get_actions(request)

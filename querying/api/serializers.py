@@ -58,6 +58,19 @@ class QueryTemplateCreateInputSerializer(serializers.Serializer):
     delta = serializers.DecimalField(max_digits=22, decimal_places=20, required=False)
 
 
+class QueryTemplateUpdateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    description = BoundedTextField(required=False, allow_blank=True)
+    aggregates = serializers.JSONField(required=False)
+    dimensions = serializers.JSONField(required=False)
+    filters = serializers.JSONField(required=False)
+    min_group_size = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
+    epsilon_per_aggregate = serializers.DecimalField(
+        max_digits=12, decimal_places=6, required=False
+    )
+    delta = serializers.DecimalField(max_digits=22, decimal_places=20, required=False)
+
+
 class TemplateApproveInputSerializer(serializers.Serializer):
     compliance_checklist = serializers.JSONField()
     privacy_checklist = serializers.JSONField()

@@ -12,7 +12,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from core.api import ScopedReadOnlyViewSet
+from core.api import ScopedReadOnlyViewSet, ServiceUpdateMixin
 from core.scoping import merchant_id_of, scope_to_merchant
 from products.models import Product
 from querying.api import serializers as s
@@ -62,11 +62,17 @@ class DatasetViewSet(ScopedReadOnlyViewSet):
         return Response(s.DatasetSerializer(dataset).data, status=status.HTTP_202_ACCEPTED)
 
 
-class QueryTemplateViewSet(ScopedReadOnlyViewSet):
+class QueryTemplateViewSet(ServiceUpdateMixin, ScopedReadOnlyViewSet):
     """Query templates: the provider's own, and the approved ones of products a buyer holds."""
 
     queryset = QueryTemplate.objects.select_related("dataset", "product")
     serializer_class = s.QueryTemplateSerializer
+    service_output = s.QueryTemplateSerializer
+    update_input = s.QueryTemplateUpdateInputSerializer
+    update_service = templates.template_update
+    update_target = "template"
+    update_operators_only = False
+    update_description = "Change a draft's terms (one sent back by review, say); then submit it."
     filterset_fields = ["product", "status"]
 
     def get_queryset(self):

@@ -116,6 +116,58 @@ def _check_spec(dataset: Dataset, aggregates, dimensions, filters) -> tuple[list
     return clean_aggs, list(dimensions), clean_filters
 
 
+TERMS = (
+    "name",
+    "description",
+    "aggregates",
+    "dimensions",
+    "filters",
+    "min_group_size",
+    "epsilon_per_aggregate",
+    "delta",
+)
+
+
+def _checked_terms(
+    dataset: Dataset,
+    *,
+    name,
+    aggregates,
+    dimensions=(),
+    filters=(),
+    description="",
+    min_group_size=10,
+    epsilon_per_aggregate="0.5",
+    delta="0",
+) -> dict:
+    """A template's terms checked against the data set's declared columns, normalised."""
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        raise BusinessRuleViolation(_("a name of 1 to 200 characters"), field="name")
+    aggs, dims, filts = _check_spec(dataset, aggregates, list(dimensions), list(filters))
+    if (
+        isinstance(min_group_size, bool)
+        or not isinstance(min_group_size, int)
+        or not 1 <= min_group_size <= 100_000
+    ):
+        raise BusinessRuleViolation(_("a whole number from 1 to 100000"), field="min_group_size")
+    epsilon = to_decimal(epsilon_per_aggregate, field="epsilon_per_aggregate")
+    if not Decimal("0.001") <= epsilon <= Decimal(10):
+        raise BusinessRuleViolation(_("between 0.001 and 10"), field="epsilon_per_aggregate")
+    delta_value = to_decimal(delta, field="delta", minimum=Decimal(0))
+    if delta_value >= Decimal("0.001"):
+        raise BusinessRuleViolation(_("below 0.001"), field="delta")
+    return {
+        "name": name.strip(),
+        "description": description or "",
+        "aggregates": aggs,
+        "dimensions": dims,
+        "filters": filts,
+        "min_group_size": min_group_size,
+        "epsilon_per_aggregate": epsilon,
+        "delta": delta_value.quantize(Decimal("1e-20")),
+    }
+
+
 def template_create(
     *,
     actor: User | None,
@@ -132,33 +184,22 @@ def template_create(
     """A draft template over a data set, checked against the declared columns."""
     require_postgres()
     require_provider_or_operator(actor, dataset.product.provider_id)
-    if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        raise BusinessRuleViolation(_("a name of 1 to 200 characters"), field="name")
-    aggs, dims, filts = _check_spec(dataset, aggregates, list(dimensions), list(filters))
-    if (
-        isinstance(min_group_size, bool)
-        or not isinstance(min_group_size, int)
-        or not 1 <= min_group_size <= 100_000
-    ):
-        raise BusinessRuleViolation(_("a whole number from 1 to 100000"), field="min_group_size")
-    epsilon = to_decimal(epsilon_per_aggregate, field="epsilon_per_aggregate")
-    if not Decimal("0.001") <= epsilon <= Decimal(10):
-        raise BusinessRuleViolation(_("between 0.001 and 10"), field="epsilon_per_aggregate")
-    delta_value = to_decimal(delta, field="delta", minimum=Decimal(0))
-    if delta_value >= Decimal("0.001"):
-        raise BusinessRuleViolation(_("below 0.001"), field="delta")
+    terms = _checked_terms(
+        dataset,
+        name=name,
+        aggregates=aggregates,
+        dimensions=dimensions,
+        filters=filters,
+        description=description,
+        min_group_size=min_group_size,
+        epsilon_per_aggregate=epsilon_per_aggregate,
+        delta=delta,
+    )
     template = QueryTemplate.objects.create(
         dataset=dataset,
         product=dataset.product,
-        name=name.strip(),
-        description=description,
-        aggregates=aggs,
-        dimensions=dims,
-        filters=filts,
-        min_group_size=min_group_size,
-        epsilon_per_aggregate=epsilon,
-        delta=delta_value.quantize(Decimal("1e-20")),
         created_by=actor if getattr(actor, "pk", None) else None,
+        **terms,
     )
     template.events.create(
         actor=actor if getattr(actor, "pk", None) else None,
@@ -166,6 +207,38 @@ def template_create(
         to_status=TemplateStatus.DRAFT,
         reason="created",
     )
+    return template
+
+
+@transaction.atomic
+def template_update(*, actor: User | None, template: QueryTemplate, **changes) -> QueryTemplate:
+    """Change a draft's terms: a template sent back by review is fixed here, then submitted.
+
+    Only drafts change (a submitted cost, an approval, are for the terms they saw);
+    the terms are checked again as a whole, as at creation.
+    """
+    require_postgres()
+    require_provider_or_operator(actor, template.product.provider_id)
+    unknown = sorted(set(changes) - set(TERMS))
+    if unknown:
+        raise BusinessRuleViolation(
+            _("not a template term: %(fields)s") % {"fields": ", ".join(unknown)},
+            field=unknown[0],
+        )
+    template = lock_one(QueryTemplate, template.pk)
+    if template.status != TemplateStatus.DRAFT:
+        raise BusinessRuleViolation(
+            _("only a draft template changes; this one is %(status)s")
+            % {"status": template.get_status_display()},
+            field="status",
+            code="not_draft",
+        )
+    terms = _checked_terms(
+        template.dataset, **{f: changes.get(f, getattr(template, f)) for f in TERMS}
+    )
+    for field, value in terms.items():
+        setattr(template, field, value)
+    template.save(update_fields=[*terms, "updated_at"])
     return template
 
 

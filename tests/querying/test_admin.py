@@ -318,3 +318,44 @@ def test_each_merchant_sees_only_its_own_query_records_in_the_admin(
     client.force_login(person_of(merchant_b))
     assert client.get(url(QueryRun, "change", run.pk)).status_code == 200
     assert client.get(url(Dataset, "change", dataset.pk)).status_code == 302
+
+
+def test_a_provider_fixes_a_template_sent_back_and_submits_it_again(query_role, client, tmp_path):
+    # given a template the operators sent back with comments
+    from querying.services import templates
+
+    dataset = loaded(tmp_path)
+    template = templates.template_create(
+        actor=None, dataset=dataset, name="by region", aggregates=[{"function": "count"}],
+        dimensions=["region"], min_group_size=3,
+    )  # fmt: skip
+    templates.template_submit(actor=None, template=template)
+    templates.template_reject(actor=OperatorFactory(), template=template, comments="k of 3")
+    client.force_login(person_of(dataset.product.provider))
+    # when the provider opens it, reads the comments and raises k on the same page
+    page = client.get(url(QueryTemplate, "change", template.pk))
+    assert "k of 3" in page.content.decode()
+    terms = {
+        "name": "by region", "description": "", "aggregates": json.dumps([{"function": "count"}]),
+        "dimensions": json.dumps(["region"]), "filters": "[]", "min_group_size": "10",
+        "epsilon_per_aggregate": "0.5", "delta": "0",
+    }  # fmt: skip
+    bad = client.post(url(QueryTemplate, "change", template.pk), {**terms, "dimensions": '["x"]'})
+    assert "dimensions" in bad.context["adminform"].form.errors
+    saved = client.post(url(QueryTemplate, "change", template.pk), terms)
+    # then the draft has the new k, and goes back to review from the list
+    assert saved.status_code == 302
+    template.refresh_from_db()
+    assert (template.min_group_size, template.status) == (10, "draft")
+    client.post(
+        url(QueryTemplate, "changelist"),
+        {"action": "submit", "_selected_action": [template.pk], "reason": ""},
+    )
+    template.refresh_from_db()
+    assert template.status == "submitted"
+    # a submitted template is no longer edited, and another merchant never could
+    assert client.post(url(QueryTemplate, "change", template.pk), terms).status_code == 403
+    client.force_login(person_of(MerchantFactory(status="active")))
+    assert client.post(url(QueryTemplate, "change", template.pk), terms).status_code in (302, 403)
+    template.refresh_from_db()
+    assert template.min_group_size == 10

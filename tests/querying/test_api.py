@@ -81,3 +81,40 @@ def test_a_buyer_runs_an_approved_template_through_the_api(
     assert "parameters.min_age" in str(bad.json())
     budgets = buyer.get("/api/v1/privacy-budgets/").json()["results"]
     assert budgets[0]["spent_epsilon"] == "0.500000"
+
+
+def test_a_provider_changes_its_draft_template_through_the_api(
+    query_role, api_client, merchant_b, tmp_path
+):
+    from querying.services import datasets, templates
+
+    # given a draft template over a loaded data set
+    product = privacy_product()
+    dataset = datasets.dataset_declare(
+        actor=None, product=product, columns=COLUMNS, unit_column="person_id"
+    )
+    path = write_csv(tmp_path / "people.csv", people(200))
+    datasets.dataset_load_start(
+        actor=None, dataset=dataset, path=path, source_format="csv", queue=False
+    )
+    datasets.dataset_load_run(dataset_id=dataset.pk, path=str(path))
+    template = templates.template_create(
+        actor=None, dataset=dataset, name="all", aggregates=[{"function": "count"}]
+    )
+    provider = api_client(person_of(product.provider))
+    url = f"/api/v1/query-templates/{template.pk}/"
+    # when the provider changes k and the grouping, then a bad column, then after submitting
+    changed = provider.patch(url, {"min_group_size": 20, "dimensions": ["region"]}, format="json")
+    bad = provider.patch(url, {"dimensions": ["nope"]}, format="json")
+    other = api_client(person_of(merchant_b)).patch(url, {"name": "x"}, format="json")
+    provider.post(f"{url}submit/")
+    late = provider.patch(url, {"name": "late"}, format="json")
+    # then the draft changed, and the rest is refused naming the field, nothing changed
+    assert changed.status_code == 200, changed.json()
+    assert (changed.json()["min_group_size"], changed.json()["dimensions"]) == (20, ["region"])
+    assert bad.status_code == 400
+    assert "dimensions" in str(bad.json())
+    assert other.status_code == 404
+    assert late.status_code == 400
+    template.refresh_from_db()
+    assert (template.name, template.min_group_size, template.status) == ("all", 20, "submitted")
