@@ -18,13 +18,14 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import SERVICE_REFUSALS
+from core.exceptions import BusinessRuleViolation
 from core.formatting import format_datetime, format_yuan
-from core.money import yuan_to_fen
+from core.money import MoneyError, yuan_to_fen
 from core.scoping import is_operator, merchant_id_of
-from marketplace.choices import OrderStatus
-from marketplace.models import Order
+from marketplace.choices import OrderStatus, RefundStatus
+from marketplace.models import Order, Refund
 from marketplace.selectors import order_history, order_money_split
-from marketplace.services import disputes, orders, payments
+from marketplace.services import disputes, orders, payments, refunds
 from products.choices import DataSourceKind, DeliveryMode, Grade, PlanKind, SubscriptionPeriod
 
 
@@ -37,6 +38,7 @@ class Move:
     reason_label: str | Promise | None = None  # a text box beside the button
     reason_required: bool = False
     help: str | Promise = ""
+    amount_label: str | Promise | None = None  # a yuan amount beside the button
 
 
 PAY = Move(
@@ -58,7 +60,45 @@ DELIVER = Move(
     _("Mark as delivered"),
     reason_label=_("delivery note (how and where the buyer gets the data)"),
 )
-MOVES = {m.name: m for m in (PAY, CANCEL, ACCEPT, DISPUTE, DELIVER)}
+REQUEST_REFUND = Move(
+    "request_refund",
+    _("Ask for a refund"),
+    reason_label=_("why the money should come back"),
+    reason_required=True,
+    amount_label=_("amount in yuan (empty: all that is held)"),
+    help=_("The seller grants or declines it; the money stays in escrow meanwhile."),
+)
+GRANT_REFUND = Move(
+    "grant_refund",
+    _("Grant the refund request"),
+    reason_label=_("note (optional)"),
+    help=_("The amount goes back to the buyer from escrow."),
+)
+DECLINE_REFUND = Move(
+    "decline_refund",
+    _("Decline the refund request"),
+    reason_label=_("why the request is declined"),
+    reason_required=True,
+    help=_("The buyer may then open a dispute."),
+)
+MOVES = {
+    m.name: m
+    for m in (
+        PAY,
+        CANCEL,
+        ACCEPT,
+        DISPUTE,
+        DELIVER,
+        REQUEST_REFUND,
+        GRANT_REFUND,
+        DECLINE_REFUND,
+    )
+}
+REFUNDABLE = (OrderStatus.PAID, OrderStatus.DELIVERED, OrderStatus.ACCEPTED)
+
+
+def open_refund_request(order: Order) -> Refund | None:
+    return order.refunds.filter(status=RefundStatus.REQUESTED).order_by("pk").first()
 
 
 def side_of(order: Order, user) -> str | None:
@@ -87,9 +127,18 @@ def moves_for(order: Order, user) -> list[Move]:
             and order.clearing_batch_id is None
         ):
             shown.append(DISPUTE)
-    if side == "seller" and order.status == OrderStatus.PAID:
-        shown.append(DELIVER)
+        if _refundable(order) and open_refund_request(order) is None:
+            shown.append(REQUEST_REFUND)
+    if side == "seller":
+        if order.status == OrderStatus.PAID:
+            shown.append(DELIVER)
+        if _refundable(order) and open_refund_request(order) is not None:
+            shown += [GRANT_REFUND, DECLINE_REFUND]
     return shown
+
+
+def _refundable(order: Order) -> bool:
+    return order.status in REFUNDABLE and not order.is_disputed and order.clearing_batch_id is None
 
 
 def _label(choices, value) -> str:
@@ -210,10 +259,22 @@ def order_page_context(order: Order, request) -> dict:
             for line in order_history(order=order)
         ],
         "order_side": side_of(order, request.user),
+        "order_refund_request": open_refund_request(order),
     }
 
 
-def _call(move: str, *, actor, order: Order, reason: str):
+def _call(move: str, *, actor, order: Order, reason: str, amount_fen: int | None):
+    if move == "request_refund":
+        return refunds.order_refund_request(
+            actor=actor, order=order, amount_fen=amount_fen, reason=reason
+        )
+    if move in ("grant_refund", "decline_refund"):
+        refund = open_refund_request(order)
+        if refund is None:
+            raise BusinessRuleViolation(str(_("No refund request is open on this order.")))
+        if move == "grant_refund":
+            return refunds.refund_request_approve(actor=actor, refund=refund, reason=reason)
+        return refunds.refund_request_decline(actor=actor, refund=refund, reason=reason)
     if move == "pay":
         return payments.payment_demo_simulate(actor=actor, order=order)
     if move == "cancel":
@@ -231,6 +292,9 @@ DONE = {
     "accept": _("Delivery accepted: the order goes to the next clearing."),
     "dispute": _("Dispute opened: an operator will resolve it."),
     "deliver": _("Marked as delivered: the buyer may now accept it or open a dispute."),
+    "request_refund": _("Refund asked: the seller will grant or decline it."),
+    "grant_refund": _("Refund granted: the amount went back to the buyer."),
+    "decline_refund": _("Refund request declined."),
 }
 
 
@@ -268,8 +332,14 @@ class OrderPageMixin:
         if MOVES[move].reason_required and not reason:
             messages.error(request, _("Give a reason for this action."))
             return HttpResponseRedirect(page)
+        amount_text = (request.POST.get("amount") or "").strip()
         try:
-            _call(move, actor=request.user, order=order, reason=reason)
+            amount_fen = yuan_to_fen(amount_text) if amount_text else None
+        except MoneyError as exc:
+            messages.error(request, f"{_('amount')}: {exc}")
+            return HttpResponseRedirect(page)
+        try:
+            _call(move, actor=request.user, order=order, reason=reason, amount_fen=amount_fen)
         except SERVICE_REFUSALS as exc:
             messages.error(request, str(exc))
         else:

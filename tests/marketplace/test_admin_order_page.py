@@ -15,9 +15,9 @@ def page_url(order):
     return reverse("admin:marketplace_order_change", args=[order.pk])
 
 
-def move(client, order, name, reason=""):
+def move(client, order, name, reason="", **data):
     url = reverse("admin:marketplace_order_move", args=[order.pk, name])
-    return client.post(url, {"reason": reason}, follow=True)
+    return client.post(url, {"reason": reason, **data}, follow=True)
 
 
 def moves_on_page(client, order):
@@ -63,7 +63,7 @@ def test_the_seller_delivers_and_the_buyer_accepts_from_the_page(client, buyer, 
     assert order.delivery_note == "files on the SFTP, folder 2026-12"
     # then the buyer may accept or dispute, and accepts
     client.force_login(person_of(buyer))
-    assert moves_on_page(client, order) == ["accept", "dispute"]
+    assert moves_on_page(client, order) == ["accept", "dispute", "request_refund"]
     move(client, order, "accept")
     order.refresh_from_db()
     assert order.status == "accepted"
@@ -141,3 +141,42 @@ def test_a_merchant_lists_its_orders_with_the_counterparty_not_both_parties(clie
     assert "counterparty" in columns
     assert "buyer" not in columns
     assert len(columns) <= 7
+
+
+def test_the_buyer_asks_for_a_refund_and_the_seller_grants_or_declines_it(
+    client, buyer, seller, plan
+):
+    # given a delivered order of 120 yuan
+    order = delivered(buyer, plan)
+    client.force_login(person_of(buyer))
+    # when the buyer asks for 20 yuan back from the order's page
+    move(client, order, "request_refund", "one file was empty", amount="20.00")
+    refund = order.refunds.get()
+    assert (refund.amount_fen, refund.status) == (20_00, "requested")
+    assert "request_refund" not in moves_on_page(client, order)
+    # then the seller reads the request on the page and grants it
+    client.force_login(person_of(seller))
+    page = client.get(page_url(order))
+    assert page.context["order_refund_request"] == refund
+    assert [m.name for m, _u in page.context["order_moves"]] == ["grant_refund", "decline_refund"]
+    move(client, order, "grant_refund")
+    refund.refresh_from_db()
+    order.refresh_from_db()
+    assert refund.status == "completed"
+    assert order.refunded_fen == 20_00
+    # and a second request is declined with a reason
+    client.force_login(person_of(buyer))
+    move(client, order, "request_refund", "and another", amount="10.00")
+    client.force_login(person_of(seller))
+    move(client, order, "decline_refund", "")
+    assert order.refunds.filter(status="requested").count() == 1
+    move(client, order, "decline_refund", "the file was complete")
+    assert order.refunds.filter(status="declined").count() == 1
+
+
+def test_a_bad_refund_amount_is_named_and_asks_nothing(client, buyer, plan):
+    order = delivered(buyer, plan)
+    client.force_login(person_of(buyer))
+    response = move(client, order, "request_refund", "why", amount="lots")
+    assert not order.refunds.exists()
+    assert response.status_code == 200
