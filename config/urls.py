@@ -2,9 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from accounts.api.token import TokenObtainView
+from core.schema_view import SchemaDocumentView
 from delivery.gateway_views import gateway_view
 
 admin.site.site_header = _("Data exchange trading backend")
@@ -50,6 +51,6 @@ urlpatterns = [
         name="gateway",
     ),
     path("gateway/<str:registration_number>/", gateway_view, name="gateway-root"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", SchemaDocumentView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

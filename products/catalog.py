@@ -220,7 +220,12 @@ def spatial() -> list[dict]:
 
 
 def standard(iri: str, title: str) -> dict:
-    return {"@id": iri, "@type": "dct:Standard", "dct:title": title}
+    """A specification followed; its title is a proper name, the same in both languages."""
+    return {
+        "@id": iri,
+        "@type": "dct:Standard",
+        "dct:title": [tagged(title, "zh"), tagged(title, "en")],
+    }
 
 
 DCAT_AP_STANDARD = ("https://semiceu.github.io/DCAT-AP/releases/3.0.0/", "DCAT-AP 3.0.0")
@@ -267,7 +272,7 @@ def contact_point(base: str, product: Product) -> dict:
     return {
         "@id": f"{dataset_iri(base, listed_number(product))}#contact",
         "@type": ["vcard:Kind", "vcard:Organization"],
-        "vcard:fn": product.provider.legal_name,
+        "vcard:fn": bilingual(product.provider.legal_name),
         "vcard:hasEmail": f"mailto:{email}",
         "vcard:hasURL": dataset_iri(base, listed_number(product)),
     }

@@ -113,12 +113,42 @@ def test_dataset_carries_every_property_our_data_fills(client, products):
     assert len(set(graph.subjects(RDF.type, DCAT.CatalogRecord))) == 2
 
 
+# Literals that are codes rather than text, and so carry no language tag.
+CODE_PREDICATES = {DCT.identifier, SKOS.notation, DCAT.version}
+
+
+def test_every_text_literal_has_a_language_tag_and_english_where_the_provider_gave_it(
+    client, products
+):
+    archive, _api = products
+    graph = _graph(client.get(CATALOG))
+    untagged = {
+        (str(p), str(o))
+        for _s, p, o in graph
+        if isinstance(o, Literal) and o.datatype is None and not o.language
+        and p not in CODE_PREDICATES
+    }  # fmt: skip
+    assert untagged == set()
+    # a product written in both languages says everything of its own in both
+    dataset = next(graph.subjects(DCT.identifier, Literal(archive.registration_number)))
+    distribution = graph.value(dataset, DCAT.distribution)
+    licence = graph.value(distribution, DCT.license)
+    for node, predicate in [(dataset, DCT.title), (dataset, DCT.description),
+                            (distribution, DCT.title), (distribution, DCT.description),
+                            (licence, DCT.title), (graph.value(dataset, DCT.conformsTo), DCT.title),
+                            (graph.value(dataset, DCAT.inSeries), DCT.title)]:  # fmt: skip
+        assert {o.language for o in graph.objects(node, predicate)} == {"zh", "en"}, predicate
+    contact = graph.value(dataset, DCAT.contactPoint)
+    assert graph.value(contact, VCARD.fn).language in {"zh", "en"}  # by the name's script
+
+
 def _minted_iris(graph: Graph, base: str) -> set[str]:
+    """Every IRI on our own host the graph names (the catalog's, and the API schema)."""
     return {
         str(term).split("#")[0]
         for triple in graph
         for term in triple
-        if isinstance(term, URIRef) and str(term).startswith(base + "/api/v1/catalog/")
+        if isinstance(term, URIRef) and str(term).startswith(base + "/")
     }
 
 
@@ -126,9 +156,16 @@ def test_every_minted_iri_dereferences_as_json_ld_turtle_and_html(client, produc
     # given the catalog and every IRI of ours it names
     graph = _graph(client.get(CATALOG))
     iris = _minted_iris(graph, "http://testserver")
-    kinds = {iri.split("/api/v1/catalog/")[1].split("/")[0] for iri in iris}
+    kinds = {iri.split("/api/v1/catalog/")[1].split("/")[0] for iri in iris if "/catalog/" in iri}
     assert {"datasets", "distributions", "services", "records", "themes", "series",
-            "publishers", "changes"} <= kinds  # fmt: skip
+            "publishers", "changes", "grades"} <= kinds  # fmt: skip
+    # a data service's endpoint description is the OpenAPI document, whatever is asked
+    assert "http://testserver/api/schema/" in iris
+    for accept in ("application/ld+json", "text/turtle", BROWSER_ACCEPT):
+        schema = client.get("/api/schema/", HTTP_ACCEPT=accept)
+        assert schema.status_code == 200, accept
+        assert b"openapi" in schema.content[:200]
+    iris.discard("http://testserver/api/schema/")
     for iri in sorted(iris):
         path = iri.removeprefix("http://testserver")
         # an anonymous client gets JSON-LD naming the IRI itself
