@@ -9,6 +9,7 @@ owner's request is rolled back before staff make the same one).
 """
 
 import importlib
+import re
 
 import pytest
 from django.contrib import admin
@@ -41,15 +42,23 @@ def _write_requests():
             model = viewset.queryset.model
             if getattr(model, "merchant_scope", None) in (PUBLIC, ()):
                 continue  # merchants write neither reference data nor operator records
-            calls = [("post", "list", False), ("patch", "detail", True)]
-            calls += [("put", "detail", True), ("delete", "detail", True)]
+            calls = [("post", "list", False, ()), ("patch", "detail", True, ())]
+            calls += [("put", "detail", True, ()), ("delete", "detail", True, ())]
             for extra in viewset.get_extra_actions():
+                # An action's own path parameters (a chunk's index, say).
+                own = tuple(re.compile(extra.url_path).groupindex)
                 for method in extra.mapping:
                     if method != "get":
-                        calls.append((method, extra.url_name, extra.detail))
-            for method, url_name, detail in calls:
+                        calls.append((method, extra.url_name, extra.detail, own))
+            for method, url_name, detail, own in calls:
                 yield pytest.param(
-                    viewset, basename, method, url_name, detail, id=f"{method} {prefix} {url_name}"
+                    viewset,
+                    basename,
+                    method,
+                    url_name,
+                    detail,
+                    own,
+                    id=f"{method} {prefix} {url_name}",
                 )
 
 
@@ -63,9 +72,11 @@ def _answer(client, method, url):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("viewset", "basename", "method", "url_name", "detail"), _write_requests())
+@pytest.mark.parametrize(
+    ("viewset", "basename", "method", "url_name", "detail", "own_parameters"), _write_requests()
+)
 def test_api_staff_write_what_their_role_allows(
-    viewset, basename, method, url_name, detail, api_client
+    viewset, basename, method, url_name, detail, own_parameters, api_client
 ):
     # given a record of the merchant, its owner and a staff member
     model = viewset.queryset.model
@@ -73,8 +84,11 @@ def test_api_staff_write_what_their_role_allows(
     record = BUILDERS[model](merchant, counterparty)
     owner = PersonFactory(merchant=merchant, merchant_role="owner")
     staff = PersonFactory(merchant=merchant, merchant_role="staff")
-    args = [getattr(record, viewset.lookup_field or "pk")] if detail else []
-    url = reverse(f"{basename}-{url_name}", args=args)
+    kwargs = {name: "1" for name in own_parameters}
+    if detail:
+        lookup = viewset.lookup_url_kwarg or viewset.lookup_field or "pk"
+        kwargs[lookup] = getattr(record, viewset.lookup_field or "pk")
+    url = reverse(f"{basename}-{url_name}", kwargs=kwargs)
     before = _state(model, record.pk)
 
     # when the owner makes the request (undone afterwards) and staff make it too

@@ -485,12 +485,9 @@ def _count_call(key: KeyInForce, call_id: str, method: str, path: str) -> CallRo
     month = month_start(timezone.localdate())
     calls, usage = _table(GatewayCall), _table(GatewayUsage)
     limit = _month_limit(key)
+    # The count is what the buyer is billed for, so it commits durably (waits for
+    # the disk) before the call is forwarded: a crash forgets no counted call.
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Not waiting for the disk halves a call's cost. A database crash may
-            # forget the last fraction of a second of counts (the buyer pays less),
-            # never count a call twice: the rows are still written atomically.
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.execute(
             f"""INSERT INTO {calls} (api_key_id, call_id, buyer_id, plan_id, month, method,
                     path, attempts, is_counted, created_at)
