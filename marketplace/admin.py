@@ -358,6 +358,19 @@ class OrderAdmin(OrderPageMixin, ScopedAdmin):
 @admin.register(UsageRecord)
 class UsageRecordAdmin(ReadOnlyAdmin):
     list_display = ("record_id", "seller", "buyer", "plan", "calls", "used_at", "billed_order")
+
+    def get_list_display(self, request):
+        if is_operator(request.user):
+            return self.list_display
+        # a merchant is one of the two parties: its own name is not a column
+        merchant_id = merchant_id_of(request.user)
+
+        @admin.display(description=_("counterparty"))
+        def counterparty(obj):
+            return obj.seller if obj.buyer_id == merchant_id else obj.buyer
+
+        return ("record_id", counterparty, "plan", "calls", "used_at", "billed_order")
+
     list_filter = ("used_at",)
     search_fields = ("record_id",)
     list_select_related = ("seller", "buyer", "plan__product", "billed_order")

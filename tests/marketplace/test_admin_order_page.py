@@ -180,3 +180,19 @@ def test_a_bad_refund_amount_is_named_and_asks_nothing(client, buyer, plan):
     response = move(client, order, "request_refund", "why", amount="lots")
     assert not order.refunds.exists()
     assert response.status_code == 200
+
+
+def test_a_merchants_usage_list_names_the_counterparty(client, buyer, seller):
+    from tests.factories.marketplace import _usage
+
+    record = _usage(seller, buyer)
+    client.force_login(person_of(buyer))
+    changelist = client.get(reverse("admin:marketplace_usagerecord_changelist"))
+    columns = [
+        c if isinstance(c, str) else c.__name__ for c in changelist.context["cl"].list_display
+    ]
+    assert "counterparty" in columns
+    assert "seller" not in columns
+    assert "buyer" not in columns
+    assert list(changelist.context["cl"].queryset) == [record]
+    assert "Xiang Weather Data Co." in changelist.content.decode()
