@@ -347,8 +347,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 EXCHANGE_QUEUES = {
     "clearing": ["settlements.tasks.clearing_*"],
     "audit": ["oversight.tasks.audit_run_task", "oversight.tasks.chain_seal_task"],
-    "query": ["query*.tasks.*"],
-    "billing": ["marketplace.tasks.usage_bill_month_task", "*gateway*.tasks.*bill*"],
+    "query": ["querying.tasks.*"],
+    "billing": ["marketplace.tasks.usage_bill_month_task"],
     "harvest": ["interchange.tasks.*harvest*"],
 }
 # A prefix keeps test workers that share one Redis database off each other's queues.

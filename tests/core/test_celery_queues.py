@@ -14,9 +14,15 @@ WORKLOADS = {
     "marketplace.tasks.usage_bill_month_task": "billing",
     "interchange.tasks.partner_harvest_task": "harvest",
     "interchange.tasks.partners_harvest_due_task": "harvest",
-    "query.tasks.query_run_task": "query",
-    "gateway.tasks.gateway_usage_bill_task": "billing",
+    "querying.tasks.query_run_execute_task": "query",
+    "querying.tasks.dataset_load_task": "query",
 }
+
+
+def test_every_routed_task_exists():
+    app.loader.import_default_modules()
+    missing = [name for name in WORKLOADS if name not in app.tasks]
+    assert not missing, missing
 
 
 def _queue_of(task_name: str) -> str:
