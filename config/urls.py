@@ -54,3 +54,6 @@ urlpatterns = [
     path("api/schema/", SchemaDocumentView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+# A path under /api/ that matches no route answers the API's JSON error, not a page.
+handler404 = "core.errors.page_not_found"

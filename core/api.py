@@ -292,11 +292,27 @@ class OptionalReasonInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
+def _answer_errors_in_json(context) -> None:
+    """An error of a CSV download is the JSON error object, labelled as JSON.
+
+    Renderers that write errors in their own media type (the catalog's Turtle
+    and HTML) are left alone; a CSV renderer would label a JSON body text/csv.
+    """
+    request = context.get("request")
+    renderer = getattr(request, "accepted_renderer", None)
+    if renderer is not None and getattr(renderer, "media_type", "").startswith("text/csv"):
+        from rest_framework.renderers import JSONRenderer
+
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
+
+
 def exception_handler(exc, context):
     """Map domain errors to 4xx answers that name the field and the reason, in one shape.
 
     The shape is core/errors.py's; docs/api.md ("Errors") describes it.
     """
+    _answer_errors_in_json(context)
     if isinstance(exc, broker_errors()):
         # A publish outside core.jobs met a broker that is away: the same 503.
         exc = BrokerUnavailable()

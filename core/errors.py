@@ -107,3 +107,20 @@ def body_from_api_exception(exc: exceptions.APIException, http_status: int) -> d
     if wait is not None:
         extra["wait"] = wait
     return error_body(http_status, detail=str(detail), error_code=str(codes), extra=extra)
+
+
+def page_not_found(request, exception=None):
+    """Django's 404 for a URL no route matches: under /api/ the JSON error, else the page.
+
+    An API path with an id or code of the wrong form (`/boards/a%2Fb/`) matches
+    no route, so DRF never sees it; integrators still get the one error shape.
+    """
+    from django.http import JsonResponse
+    from django.views import defaults
+
+    if request.path.startswith("/api/"):
+        body = error_body(
+            status.HTTP_404_NOT_FOUND, detail=str(_("No such record.")), error_code="not_found"
+        )
+        return JsonResponse(body, status=status.HTTP_404_NOT_FOUND)
+    return defaults.page_not_found(request, exception)

@@ -73,7 +73,76 @@ def _example(name: str, summary: str, body: dict) -> dict:
     return {name: {"summary": summary, "value": body}}
 
 
+def _model_field(field: serializers.Field):
+    """The model field a serializer field reads, through related models; None if unknown.
+
+    Also whether any foreign key on the way may be empty (`board.code` of a
+    product outside every board is None although `code` itself is not null).
+    """
+    parent = getattr(field, "parent", None)
+    model = getattr(getattr(parent, "Meta", None), "model", None)
+    source = getattr(field, "source", None)
+    if model is None or not source or source == "*":
+        return None, False
+    model_field = None
+    nullable_on_the_way = False
+    for part in source.split("."):
+        if model is None:
+            return None, False
+        try:
+            model_field = model._meta.get_field(part)
+        except Exception:  # a property or method: nothing known about it
+            return None, False
+        if model_field.is_relation and model_field.null:
+            nullable_on_the_way = True
+        model = getattr(model_field, "related_model", None)
+    return model_field, nullable_on_the_way
+
+
 class ExchangeAutoSchema(AutoSchema):
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        """Declare what read-only fields really answer: null and "" where the model allows them.
+
+        drf-spectacular takes nullability and blank choices from `allow_null` and
+        `allow_blank`, which read-only fields do not carry; the model knows.
+        """
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if not field.read_only or not isinstance(schema, dict):
+            return schema
+        model_field, nullable_on_the_way = _model_field(field)
+        nullable = field.default is None or (
+            model_field is not None and (getattr(model_field, "null", False) or nullable_on_the_way)
+        )
+        if nullable and not schema.get("nullable"):
+            if "$ref" in schema:
+                # OpenAPI 3.0 ignores the siblings of a $ref
+                schema = {"allOf": [schema], "nullable": True}
+            else:
+                schema["nullable"] = True
+        if model_field is None:
+            return schema
+        if (
+            getattr(model_field, "blank", False)
+            and not model_field.is_relation
+            and getattr(model_field, "choices", None)
+            and "oneOf" not in schema
+        ):
+            described = {k: v for k, v in schema.items() if k not in ("allOf", "enum")}
+            choice = {k: v for k, v in schema.items() if k in ("allOf", "enum", "type")}
+            schema = {
+                **described,
+                "oneOf": [choice, {"type": "string", "enum": [""]}],
+            }
+        return schema
+
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        if field.read_only and schema.get("format") in ("email", "uri"):
+            model_field, _nullable = _model_field(field)
+            if getattr(model_field, "blank", False):
+                # an address left empty is "", which no email or uri format accepts
+                schema.pop("format")
+
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
@@ -88,8 +157,13 @@ class ExchangeAutoSchema(AutoSchema):
                 for media_type in response.get("content", {})
             }
         )
-        json_types = [m for m in media_types if m.endswith("json")] or ["application/json"]
-        self._error_media_types = json_types
+        # Errors come in the negotiated media type where the operation renders them
+        # itself (the catalog's JSON-LD, Turtle and HTML), in JSON otherwise: a CSV
+        # download's error is JSON (core.api.exception_handler).
+        error_types = [m for m in media_types if not m.startswith("text/csv")]
+        if not any(m.endswith("json") for m in error_types):
+            error_types.append("application/json")
+        self._error_media_types = sorted(error_types)
         errors = self._error_responses(path, operation)
         if len(media_types) > 1:
             errors["406"] = self._plain(
@@ -182,8 +256,19 @@ class ExchangeAutoSchema(AutoSchema):
         return answers
 
     def _content(self, schema: dict, examples: dict) -> dict:
-        # Errors come in the operation's own JSON media type (the catalog's is JSON-LD).
-        return {m: {"schema": schema, "examples": examples} for m in self._error_media_types}
+        content = {}
+        for media_type in self._error_media_types:
+            if media_type.endswith("json"):
+                content[media_type] = {"schema": schema, "examples": examples}
+            else:
+                content[media_type] = {
+                    "schema": {
+                        "type": "string",
+                        "description": "The error object of application/json, written "
+                        "in this media type (a comment block in Turtle, a page in HTML).",
+                    }
+                }
+        return content
 
     def _plain(self, http_status, description, error_code, detail) -> dict:
         body = error_body(http_status, detail=detail, error_code=error_code)
@@ -198,7 +283,8 @@ class ExchangeAutoSchema(AutoSchema):
     def _bad_request(self, fields, query) -> dict:
         properties = {}
         for name, field in fields:
-            if name in RESERVED_KEYS:
+            if name in RESERVED_KEYS or name == "code":
+                # `code` is the error shape's own (deprecated) key, declared there
                 continue
             refusal: dict[str, object] = {
                 "description": f"Why {name} was refused (older clients; see errors)."
