@@ -3,6 +3,7 @@
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, cast
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
@@ -356,6 +357,9 @@ def exception_handler(exc, context):
         return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        # a service's refusal: DRF would answer it, but outside the one shape
+        exc = exceptions.PermissionDenied(*exc.args)
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, exceptions.APIException):
         response.data = body_from_api_exception(exc, response.status_code)

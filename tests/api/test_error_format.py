@@ -170,3 +170,9 @@ def test_an_api_path_no_route_matches_is_the_json_404(operator_api):
     body = assert_error_shape(response, 404)
     assert body["error_code"] == "not_found"
     assert operator_api.get("/api/v1/no-such-things/").json()["error_code"] == "not_found"
+
+
+def test_a_service_s_refusal_is_a_403_in_the_one_shape(operator_api):
+    # an operator asking for an API key: the gateway service refuses (Django's PermissionDenied)
+    response = operator_api.post("/api/v1/api-keys/", {}, format="json")
+    assert assert_error_shape(response, 403)["error_code"] == "permission_denied"
