@@ -181,10 +181,16 @@ def readme_table() -> str:
             by_name[name] = data
     for name, data in sorted(by_name.items()):
         floor = data.get("floor") or {}
-        floor_text = f"{floor.get('seconds')} s" if floor.get("seconds") is not None else "none"
+        if floor.get("seconds") is not None:
+            floor_text = f"{floor['seconds']} s"
+        elif floor.get("p95_ms") is not None:
+            floor_text = f"p95 {floor['p95_ms']} ms"
+        else:
+            floor_text = "none"
         ratio = data.get("ratio")
         met = {True: "yes", False: "**no**", None: "-"}[data.get("met")]
-        load = (data.get("load_average") or {}).get("before") or ["?"]
+        loads = data.get("load_average") or {}
+        load = [f"{(loads.get('before') or ['?'])[0]} -> {(loads.get('after') or ['?'])[0]}"]
         rows.append(
             f"| {name} | {data['scale']:g} | {_headline(data)} | {floor_text} | "
             f"{ratio if ratio is not None else '-'} | {data.get('target', '')} | {met} | "
@@ -193,7 +199,8 @@ def readme_table() -> str:
         )
     header = (
         "| benchmark | scale | figures | floor | ratio | target | met | peak memory "
-        "| load (1 min) | commit, date |\n|---|---|---|---|---|---|---|---|---|---|"
+        "| load (1 min, before -> after) | commit, date |\n"
+        "|---|---|---|---|---|---|---|---|---|---|"
     )
     return "\n".join([header, *rows])
 

@@ -69,14 +69,17 @@ def statement_for_account(
     """
     start, end = _period(date_from, date_to)
     postings = Posting.objects.filter(account=account)
-    since_start = postings.filter(created_at__gte=start).aggregate(s=Sum("amount_fen"))["s"] or 0
-    balance_now = LedgerAccount.objects.values_list("balance_fen", flat=True).get(pk=account.pk)
-    opening = balance_now - since_start
-    in_period = postings.filter(created_at__gte=start, created_at__lt=end)
-    totals = in_period.aggregate(
-        credits=Sum("amount_fen", filter=Q(amount_fen__gt=0)),
-        debits=Sum("amount_fen", filter=Q(amount_fen__lt=0)),
+    # One pass over the postings since the period began: all of them give the
+    # opening balance, those before its end the period's credits and debits.
+    in_time = Q(created_at__lt=end)
+    totals = postings.filter(created_at__gte=start).aggregate(
+        since_start=Sum("amount_fen"),
+        credits=Sum("amount_fen", filter=in_time & Q(amount_fen__gt=0)),
+        debits=Sum("amount_fen", filter=in_time & Q(amount_fen__lt=0)),
     )
+    balance_now = LedgerAccount.objects.values_list("balance_fen", flat=True).get(pk=account.pk)
+    opening = balance_now - (totals["since_start"] or 0)
+    in_period = postings.filter(created_at__gte=start, created_at__lt=end)
     credits, debits = totals["credits"] or 0, totals["debits"] or 0
     rows = in_period.order_by("created_at", "id").values_list(
         "created_at",
