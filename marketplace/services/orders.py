@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Merchant, User
 from core.exceptions import BusinessRuleViolation, Conflict
@@ -77,8 +78,9 @@ def _require_side(order: Order, actor: User | None, *sides: str) -> str:
         return BUYER
     if SELLER in sides and merchant_id is not None and merchant_id == order.seller_id:
         return SELLER
-    names = {BUYER: "the buyer", SELLER: "the seller", OPERATOR: "an exchange operator"}
-    raise PermissionDenied(f"only {' or '.join(names[s] for s in sides)} may do this")
+    names = {BUYER: _("the buyer"), SELLER: _("the seller"), OPERATOR: _("an exchange operator")}
+    who = str(_(" or ")).join(str(names[s]) for s in sides)
+    raise PermissionDenied(_("only %(who)s may do this") % {"who": who})
 
 
 def _record(order: Order, *, actor: User | None, reason: str) -> OrderEvent:

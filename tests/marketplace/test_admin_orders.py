@@ -35,7 +35,7 @@ def test_only_the_seller_delivers_from_the_admin(client, buyer, seller, plan):
     response = act(client, "deliver", [order])
     order.refresh_from_db()
     assert order.status == "paid"
-    assert "only the seller" in response.content.decode()
+    assert "只有卖方" in response.content.decode()
     # when the seller does
     client.force_login(person_of(seller))
     act(client, "deliver", [order], reason="files on the SFTP")
