@@ -29,7 +29,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from interchange.models import RegistrationRecognition
-from products.choices import SERVICE_DELIVERY_MODES, DeliveryMode, Grade, ProductStatus
+from products.choices import (
+    SERVICE_DELIVERY_MODES,
+    DataTheme,
+    DeliveryMode,
+    Grade,
+    ProductStatus,
+)
 from products.models import Board, Industry, Product, ProductEvent
 
 DCAT = "http://www.w3.org/ns/dcat#"
@@ -102,6 +108,14 @@ CATALOG_LICENCE_TITLE = gettext_noop("The catalog's metadata may be reused by ot
 CREDIT_CODE_SCHEME = gettext_noop("Unified social credit code")
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+# Every concept and scheme we name carries a label, as DCAT-AP asks, those of
+# external vocabularies too (the EU data themes' labels are DataTheme's).
+EU_DATA_THEME_SCHEME_TITLE = gettext_noop("Data themes of the EU vocabularies")
+PUBLISHER_TYPES = {
+    "NationalAuthority": gettext_noop("National authority"),
+    "Company": gettext_noop("Company"),
+}
 
 
 def catalog_settings() -> dict:
@@ -206,6 +220,15 @@ def translated(message: str) -> list[dict]:
     return values
 
 
+def both_languages(label) -> list[dict]:
+    """A lazy label (a choice's) in both languages."""
+    values = []
+    for language, code in (("zh-hans", "zh"), ("en", "en")):
+        with translation.override(language):
+            values.append(tagged(str(label), code))
+    return values
+
+
 def _authority(table: str, code: str, rdf_type: str) -> dict:
     return {"@id": f"{EU_AUTHORITY}{table}/{code}", "@type": rdf_type}
 
@@ -231,6 +254,15 @@ def standard(iri: str, title: str) -> dict:
 DCAT_AP_STANDARD = ("https://semiceu.github.io/DCAT-AP/releases/3.0.0/", "DCAT-AP 3.0.0")
 
 
+def publisher_type(code: str) -> dict:
+    """An ADMS publisher type, labelled."""
+    return {
+        "@id": f"http://purl.org/adms/publishertype/{code}",
+        "@type": "skos:Concept",
+        "skos:prefLabel": translated(PUBLISHER_TYPES[code]),
+    }
+
+
 def exchange_agent(base: str) -> dict:
     profile = catalog_settings()
     return {
@@ -238,10 +270,7 @@ def exchange_agent(base: str) -> dict:
         "@type": ["foaf:Agent", "foaf:Organization"],
         "foaf:name": [tagged(profile["name_zh"], "zh"), tagged(profile["name_en"], "en")],
         "dct:identifier": profile["credit_code"],
-        "dct:type": {
-            "@id": "http://purl.org/adms/publishertype/NationalAuthority",
-            "@type": "skos:Concept",
-        },
+        "dct:type": publisher_type("NationalAuthority"),
         "foaf:homepage": {"@id": profile["homepage"], "@type": "foaf:Document"},
     }
 
@@ -258,7 +287,7 @@ def merchant_agent(base: str, merchant) -> dict:
             "skos:notation": merchant.credit_code,
             "adms:schemaAgency": translated(CREDIT_CODE_SCHEME),
         },
-        "dct:type": {"@id": "http://purl.org/adms/publishertype/Company", "@type": "skos:Concept"},
+        "dct:type": publisher_type("Company"),
     }
 
 
@@ -292,10 +321,15 @@ def theme_concepts(base: str, industry: Industry) -> list[dict]:
     if industry.data_theme:
         eu = f"{EU_AUTHORITY}data-theme/{industry.data_theme}"
         ours["skos:exactMatch"] = eu
+        if industry.data_theme in DataTheme.values:
+            label = both_languages(DataTheme(industry.data_theme).label)
+        else:
+            label = [tagged(industry.data_theme, "en")]
         concepts.append(
             {
                 "@id": eu,
                 "@type": "skos:Concept",
+                "skos:prefLabel": label,
                 "skos:inScheme": f"{EU_AUTHORITY}data-theme",
             }
         )
@@ -319,18 +353,15 @@ def grade_scheme(base: str) -> dict:
 
 
 def grade_concept(base: str, grade: str) -> dict:
-    with translation.override("zh-hans"):
-        label_zh = str(Grade(grade).label)
-    with translation.override("en"):
-        label_en = str(Grade(grade).label)
     return {
         "@id": grade_iri(base, grade),
         "@type": "skos:Concept",
         "skos:notation": grade,
-        "skos:prefLabel": [tagged(label_zh, "zh"), tagged(label_en, "en")],
+        "skos:prefLabel": both_languages(Grade(grade).label),
         "skos:inScheme": {
             "@id": grade_scheme_iri(base),
             "@type": "skos:ConceptScheme",
+            "dct:title": translated(GRADE_SCHEME_TITLE),
             "dct:identifier": GRADE_STANDARD,
         },
         "skos:topConceptOf": grade_scheme_iri(base),
@@ -566,9 +597,21 @@ def catalog_head(base: str) -> dict:
             "dct:title": translated(CATALOG_LICENCE_TITLE),
         },
         "dcat:themeTaxonomy": [
-            {"@id": theme_scheme_iri(base), "@type": "skos:ConceptScheme"},
-            {"@id": f"{EU_AUTHORITY}data-theme", "@type": "skos:ConceptScheme"},
-            {"@id": grade_scheme_iri(base), "@type": "skos:ConceptScheme"},
+            {
+                "@id": theme_scheme_iri(base),
+                "@type": "skos:ConceptScheme",
+                "dct:title": translated(THEME_SCHEME_TITLE),
+            },
+            {
+                "@id": f"{EU_AUTHORITY}data-theme",
+                "@type": "skos:ConceptScheme",
+                "dct:title": translated(EU_DATA_THEME_SCHEME_TITLE),
+            },
+            {
+                "@id": grade_scheme_iri(base),
+                "@type": "skos:ConceptScheme",
+                "dct:title": translated(GRADE_SCHEME_TITLE),
+            },
         ],
         "dct:conformsTo": standard(*DCAT_AP_STANDARD),
         "rdfs:seeAlso": {"@id": changes_iri(base)},

@@ -65,6 +65,38 @@ def test_the_shapes_catch_a_dataset_missing_mandatory_properties():
     assert report.violations == 3
 
 
+def test_the_shapes_ask_a_label_of_every_concept_and_a_title_of_every_scheme():
+    document = {
+        "@context": {"skos": str(SKOS), "dct": str(DCT)},
+        "@graph": [
+            {"@id": "urn:x:concept", "@type": "skos:Concept"},
+            {"@id": "urn:x:scheme", "@type": "skos:ConceptScheme"},
+        ],
+    }
+    report = catalog_validate(document)
+    assert report.violations == 2, report.text
+
+
+def test_every_concept_and_scheme_named_is_labelled_in_both_languages(client, products):
+    graph = _graph(client.get(CATALOG))
+    concepts = set(graph.subjects(RDF.type, SKOS.Concept))
+    schemes = set(graph.subjects(RDF.type, SKOS.ConceptScheme))
+    # our industries, the EU data themes, the grades and the publisher types
+    assert any(str(c).endswith("/data-theme/TRAN") for c in concepts)
+    assert any("/publishertype/" in str(c) for c in concepts)
+    assert len(schemes) == 3
+    for concept in concepts:
+        languages = {label.language for label in graph.objects(concept, SKOS.prefLabel)}
+        assert languages, concept
+        if "/catalog/themes/" not in str(concept):  # ours are as the operators named them
+            assert languages == {"zh", "en"}, concept
+    for scheme in schemes:
+        titles = {title.language for title in graph.objects(scheme, DCT.title)}
+        assert titles == {"zh", "en"}, scheme
+    transport = URIRef("http://publications.europa.eu/resource/authority/data-theme/TRAN")
+    assert Literal("Transport", lang="en") in set(graph.objects(transport, SKOS.prefLabel))
+
+
 def test_dataset_carries_every_property_our_data_fills(client, products):
     archive, api = products
     graph = _graph(client.get(CATALOG))
