@@ -427,7 +427,9 @@ class ProductRevision(TimeStampedModel, ProductContent):
         ]
 
     def __str__(self) -> str:
-        return f"{self.product} v{self.number}"
+        return str(
+            _("%(product)s, version %(number)s") % {"product": self.product, "number": self.number}
+        )
 
 
 class RevisionPlan(PlanTerms):
@@ -510,7 +512,9 @@ class ProductVersion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.product} v{self.number}"
+        return str(
+            _("%(product)s, version %(number)s") % {"product": self.product, "number": self.number}
+        )
 
 
 class ProductReview(TimeStampedModel):
@@ -601,7 +605,14 @@ class ProductReview(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.product} v{self.version}: {self.get_verdict_display()}"
+        return str(
+            _("%(product)s, version %(number)s: %(verdict)s")
+            % {
+                "product": self.product,
+                "number": self.version,
+                "verdict": self.get_verdict_display(),
+            }
+        )
 
 
 class RegistrationCounter(models.Model):
