@@ -29,3 +29,27 @@ class LocalDateToFilter(django_filters.DateFilter):
         return qs.filter(
             **{f"{self.field_name}__lt": local_day_start(value + dt.timedelta(days=1))}
         )
+
+
+def industry_filter(field_name: str = "industry", **kwargs) -> django_filters.ModelChoiceFilter:
+    """Reference data is named by its code everywhere in the API: `?industry=weather`."""
+    from django.utils.translation import gettext_lazy as _
+
+    from products.models import Industry
+
+    kwargs.setdefault("label", _("industry (code)"))
+    return django_filters.ModelChoiceFilter(
+        field_name=field_name, queryset=Industry.objects.all(), to_field_name="code", **kwargs
+    )
+
+
+def board_filter(field_name: str = "board", **kwargs) -> django_filters.ModelChoiceFilter:
+    """A trading board by its code: `?board=weather`."""
+    from django.utils.translation import gettext_lazy as _
+
+    from products.models import Board
+
+    kwargs.setdefault("label", _("trading board (code)"))
+    return django_filters.ModelChoiceFilter(
+        field_name=field_name, queryset=Board.objects.all(), to_field_name="code", **kwargs
+    )

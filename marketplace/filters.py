@@ -2,7 +2,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.filters import LocalDateFromFilter, LocalDateToFilter
+from core.filters import LocalDateFromFilter, LocalDateToFilter, board_filter, industry_filter
 from core.money import FEN_PER_YUAN
 from marketplace.choices import OrderStatus
 from marketplace.models import Order, UsageRecord
@@ -38,8 +38,8 @@ class OrderFilter(django_filters.FilterSet):
     plan = IdFilter(field_name="plan_id")
     buyer = IdFilter(field_name="buyer_id")
     seller = IdFilter(field_name="seller_id")
-    board = IdFilter(field_name="board_id")
-    industry = IdFilter(field_name="product__industry_id", label=_("industry"))
+    board = board_filter()
+    industry = industry_filter("product__industry")
     is_disputed = django_filters.BooleanFilter()
     created_from = LocalDateFromFilter(field_name="created_at", label=_("created on or after"))
     created_to = LocalDateToFilter(field_name="created_at", label=_("created on or before"))

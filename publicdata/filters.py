@@ -12,7 +12,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Region
-from core.filters import local_day_start
+from core.filters import industry_filter, local_day_start
 from products.choices import Grade
 from publicdata.choices import DepartmentLevel, GrantStatus, ScenarioPurpose, ScenarioStatus
 from publicdata.models import CatalogEntry, Department, Grant, Scenario
@@ -79,7 +79,7 @@ class CatalogEntryFilter(django_filters.FilterSet):
 
 class GrantFilter(WindowFilterSet):
     department = IdFilter(field_name="department_id", label=_("department id"))
-    industry = IdFilter(field_name="industry_id", label=_("industry id"))
+    industry = industry_filter()
     grantee = IdFilter(field_name="grantee_id", label=_("grantee (merchant id)"))
     status = django_filters.MultipleChoiceFilter(choices=GrantStatus.choices)
 
@@ -93,7 +93,7 @@ class ScenarioFilter(WindowFilterSet):
 
     grant = IdFilter(field_name="grant_id", label=_("grant id"))
     department = IdFilter(field_name="grant__department_id", label=_("department id"))
-    industry = IdFilter(field_name="grant__industry_id", label=_("industry id"))
+    industry = industry_filter("grant__industry")
     grantee = IdFilter(field_name="grant__grantee_id", label=_("grantee (merchant id)"))
     status = django_filters.MultipleChoiceFilter(choices=ScenarioStatus.choices)
     purpose = django_filters.ChoiceFilter(choices=ScenarioPurpose.choices)

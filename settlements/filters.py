@@ -1,12 +1,14 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from core.filters import board_filter
 from products.choices import DeliveryMode
 from settlements.choices import AccountKind, ClearingStatus, CostCategory, PayoutStatus
 from settlements.models import ClearingBatch, FeeSchedule, LedgerAccount, Payout, ProductCostLine
 
 
 class FeeScheduleFilter(django_filters.FilterSet):
+    board = board_filter()
     delivery_mode = django_filters.ChoiceFilter(choices=DeliveryMode.choices)
     in_force_on = django_filters.DateFilter(
         label=_("in force on this day"), method="filter_in_force_on"

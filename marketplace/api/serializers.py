@@ -1,3 +1,5 @@
+from typing import Any
+
 from rest_framework import serializers
 
 from accounts.models import Merchant
@@ -43,6 +45,9 @@ class DisputeSerializer(serializers.ModelSerializer):
 
 
 class OrderSerializer(serializers.ModelSerializer):
+    board: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     amount = YuanField(source="amount_fen", read_only=True)
     refunded = YuanField(source="refunded_fen", read_only=True)
     escrow = YuanField(source="escrow_fen", read_only=True)

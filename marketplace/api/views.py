@@ -63,7 +63,7 @@ class OrderViewSet(ScopedReadOnlyViewSet):
     refund and resolve disputes. Payment comes from the channel only.
     """
 
-    queryset = Order.objects.select_related("buyer", "seller", "product", "plan")
+    queryset = Order.objects.select_related("buyer", "seller", "product", "plan", "board")
     filterset_class = OrderFilter
     search_fields = ["number", "product__title", "buyer__legal_name", "seller__legal_name"]
     ordering_fields = ["created_at", "amount_fen", "number"]

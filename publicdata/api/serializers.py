@@ -1,3 +1,5 @@
+from typing import Any
+
 from rest_framework import serializers
 
 from accounts.choices import Region
@@ -56,6 +58,9 @@ class CatalogEntryUpdateInputSerializer(serializers.Serializer):
 
 
 class GrantSerializer(serializers.ModelSerializer):
+    industry: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     fee_ceiling = YuanField(source="fee_ceiling_fen", help_text="Yuan, decimal string.")
     grantee_name = serializers.CharField(source="grantee.legal_name", read_only=True)
 
@@ -89,7 +94,9 @@ class GrantDetailSerializer(GrantSerializer):
 
 class GrantCreateInputSerializer(serializers.Serializer):
     department = IdRelatedField(queryset=Department.objects.all())
-    industry = IdRelatedField(queryset=Industry.objects.all())
+    industry = serializers.SlugRelatedField(
+        slug_field="code", queryset=Industry.objects.all(), help_text="The industry's code."
+    )
     grantee = IdRelatedField(queryset=Merchant.objects.all())
     valid_from = serializers.DateTimeField()
     valid_until = serializers.DateTimeField()

@@ -74,7 +74,7 @@ class CatalogEntryViewSet(ServiceCreateMixin, ServiceUpdateMixin, ScopedReadOnly
 class GrantViewSet(ServiceCreateMixin, ScopedReadOnlyViewSet):
     """公共数据授权运营 grants. Operators manage them; a grantee reads its own."""
 
-    queryset = Grant.objects.select_related("grantee")
+    queryset = Grant.objects.select_related("grantee", "industry")
     filterset_class = GrantFilter
     search_fields = ["grantee__legal_name", "department__name", "industry__name"]
     ordering_fields = ["created_at", "valid_from", "valid_until", "status"]

@@ -1,8 +1,9 @@
 import datetime as dt
+from typing import Any
 
 from rest_framework import serializers
 
-from core.api import IdRelatedField, YuanField
+from core.api import YuanField
 from products.choices import DeliveryMode
 from products.models import Board
 from settlements.choices import CostCategory
@@ -30,6 +31,10 @@ class SettlementEventSerializer(serializers.Serializer):
 
 
 class FeeScheduleSerializer(serializers.ModelSerializer):
+    board: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+
     class Meta:
         model = FeeSchedule
         fields = [
@@ -47,7 +52,13 @@ class FeeScheduleSerializer(serializers.ModelSerializer):
 
 
 class FeeScheduleInputSerializer(serializers.Serializer):
-    board = IdRelatedField(queryset=Board.objects.all(), required=False, allow_null=True)
+    board = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Board.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The board's code; leave out for any board.",
+    )
     delivery_mode = serializers.ChoiceField(DeliveryMode.choices, required=False, allow_blank=True)
     fee_bps = serializers.IntegerField(min_value=0, max_value=10_000)
     effective_from = serializers.DateField()

@@ -241,7 +241,7 @@ def test_operator_filters(operator_api, buyer, seller, plan):
     assert ids(seller=seller.pk) == {cheap.pk}
     assert ids(buyer=buyer.pk) == {cheap.pk, dear.pk}
     assert ids(product=plan.product_id) == {cheap.pk}
-    assert ids(industry=plan.product.industry_id) == {cheap.pk}
+    assert ids(industry=plan.product.industry.code) == {cheap.pk}
     assert ids(paid_from=today, paid_to=today) == {dear.pk}
     assert ids(created_from=today) == {cheap.pk, dear.pk}
     assert ids(ordering="-amount_fen", page_size=1) == {dear.pk}

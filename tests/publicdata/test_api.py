@@ -34,7 +34,7 @@ def grant_payload(department, industry, grantee, **overrides):
     start = timezone.now()
     return {
         "department": department.pk,
-        "industry": industry.pk,
+        "industry": industry.code,
         "grantee": grantee.pk,
         "valid_from": start.isoformat(),
         "valid_until": (start + dt.timedelta(days=365)).isoformat(),
@@ -192,7 +192,7 @@ class TestGrantsApi:
         a = GrantFactory(grantee=merchant_a)
         b = GrantFactory(grantee=merchant_b, status="suspended")
         assert ids(operator_api.get(GRANTS, {"department": a.department_id})) == {a.pk}
-        assert ids(operator_api.get(GRANTS, {"industry": b.industry_id})) == {b.pk}
+        assert ids(operator_api.get(GRANTS, {"industry": b.industry.code})) == {b.pk}
         assert ids(operator_api.get(GRANTS, {"grantee": merchant_b.pk})) == {b.pk}
         assert ids(operator_api.get(GRANTS, {"status": "suspended"})) == {b.pk}
         assert ids(operator_api.get(GRANTS, {"status": ["active", "suspended"]})) == {a.pk, b.pk}

@@ -111,7 +111,7 @@ def test_two_simultaneous_requests_for_one_industry_and_department_exactly_one_w
             client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
             payload = {
                 "department": department.pk,
-                "industry": industry.pk,
+                "industry": industry.code,
                 "grantee": grantees[i].pk,
                 "valid_from": (start + dt.timedelta(days=i)).isoformat(),
                 "valid_until": (start + dt.timedelta(days=365 + i)).isoformat(),
