@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import BusinessRuleViolation, Conflict, InvalidTransition
+from core.formatting import format_yuan
 from core.input import max_text_length
 from core.scoping import is_operator, merchant_id_of, role_may_write, scope_to_merchant
 
@@ -29,6 +30,11 @@ class ScopedAdmin(admin.ModelAdmin):
     operator_can_add = True
     operator_can_change = True
     operator_can_delete = False
+
+    def get_exclude(self, request, obj=None):
+        """Fen columns never appear as such: pages show amounts through `yuan_column`s."""
+        fen = tuple(f.name for f in self.model._meta.concrete_fields if f.name.endswith("_fen"))
+        return tuple(super().get_exclude(request, obj) or ()) + fen
 
     def get_queryset(self, request):
         return scope_to_merchant(super().get_queryset(request), request.user)
@@ -148,6 +154,20 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+def yuan_column(field: str, description, *, ordering: bool = True):
+    """An admin column or read-only field showing the integer-fen `field` as "¥1,234.56".
+
+    `gross_yuan = yuan_column("gross_fen", _("gross"))` in an admin class body;
+    list it wherever people read the amount, never the fen field itself.
+    """
+
+    @admin.display(description=description, ordering=field if ordering else None)
+    def column(self, obj):
+        return format_yuan(getattr(obj, field))
+
+    return column
 
 
 class EventInline(ReadOnlyInline):

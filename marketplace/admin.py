@@ -19,6 +19,7 @@ from core.admin import (
     ScopedAdmin,
     action_reason,
     apply_to_selected,
+    yuan_column,
 )
 from core.exceptions import BusinessRuleViolation
 from core.formatting import format_data_size, format_datetime, format_yuan
@@ -378,6 +379,8 @@ class UsageRecordAdmin(ReadOnlyAdmin):
 
 @admin.register(PaymentNotification)
 class PaymentNotificationAdmin(ReadOnlyAdmin):
-    list_display = ("channel_reference", "order", "amount_fen", "outcome", "received_at")
+    list_display = ("channel_reference", "order", "amount_yuan", "outcome", "received_at")
+    readonly_fields = ("amount_yuan",)
+    amount_yuan = yuan_column("amount_fen", _("amount (yuan)"))
     list_filter = ("outcome",)
     search_fields = ("channel_reference", "nonce", "order__number")

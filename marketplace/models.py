@@ -10,6 +10,7 @@ from marketplace.choices import (
     RefundStatus,
     UsageSource,
 )
+from products.choices import DeliveryMode
 
 
 class Order(TimeStampedModel):
@@ -68,13 +69,21 @@ class Order(TimeStampedModel):
     )
     contract = models.JSONField(_("contract snapshot"), default=dict)
     board = models.ForeignKey(
-        "products.Board", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+        "products.Board",
+        verbose_name=_("board"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
     )
-    delivery_mode = models.CharField(_("delivery mode"), max_length=24)
+    delivery_mode = models.CharField(
+        _("delivery mode"), max_length=24, choices=DeliveryMode.choices
+    )
     # Public-data links are empty on most orders: partial indexes (below) hold
     # only the orders that have them.
     grant = models.ForeignKey(
         "publicdata.Grant",
+        verbose_name=_("grant"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -83,6 +92,7 @@ class Order(TimeStampedModel):
     )
     scenario = models.ForeignKey(
         "publicdata.Scenario",
+        verbose_name=_("scenario"),
         null=True,
         blank=True,
         db_index=False,
@@ -91,6 +101,7 @@ class Order(TimeStampedModel):
     )
     department = models.ForeignKey(
         "publicdata.Department",
+        verbose_name=_("department"),
         null=True,
         blank=True,
         db_index=False,
@@ -106,6 +117,7 @@ class Order(TimeStampedModel):
     settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
     clearing_batch = models.ForeignKey(
         "settlements.ClearingBatch",
+        verbose_name=_("clearing batch"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -229,7 +241,12 @@ class OrderIdempotencyKey(models.Model):
     response_status = models.PositiveSmallIntegerField(_("response status"), null=True)
     response_body = models.JSONField(_("response body"), null=True)
     order = models.ForeignKey(
-        Order, null=True, blank=True, on_delete=models.CASCADE, related_name="idempotency_keys"
+        Order,
+        verbose_name=_("order"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="idempotency_keys",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
@@ -254,7 +271,12 @@ class PaymentNotification(models.Model):
     """
 
     nonce = models.CharField(_("nonce"), max_length=64, unique=True)
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payment_notifications")
+    order = models.ForeignKey(
+        Order,
+        verbose_name=_("order"),
+        on_delete=models.PROTECT,
+        related_name="payment_notifications",
+    )
     channel_reference = models.CharField(_("channel transaction reference"), max_length=64)
     # fen: what the channel says it collected
     amount_fen = models.BigIntegerField(_("amount (fen)"))
@@ -281,7 +303,9 @@ class Refund(models.Model):
     each completed refund posts exactly one ledger entry keyed by its id.
     """
 
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="refunds"
+    )
     # fen: asked for, or refunded once completed
     amount_fen = models.BigIntegerField(_("amount (fen)"))
     reason = models.TextField(_("reason"))
@@ -289,10 +313,20 @@ class Refund(models.Model):
         _("status"), max_length=16, choices=RefundStatus.choices, default=RefundStatus.REQUESTED
     )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
@@ -330,10 +364,17 @@ class Dispute(models.Model):
     and Order.is_disputed is True exactly while one is open.
     """
 
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="disputes")
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="disputes"
+    )
     reason = models.TextField(_("reason"))
     opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("opened by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     opened_at = models.DateTimeField(_("opened at"), auto_now_add=True, db_index=True)
     outcome = models.CharField(
@@ -343,7 +384,12 @@ class Dispute(models.Model):
     refund_fen = models.BigIntegerField(_("refunded (fen)"), default=0)
     resolution_note = models.TextField(_("resolution note"), blank=True)
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
 
@@ -371,13 +417,22 @@ class UsageRecord(models.Model):
     """
 
     seller = models.ForeignKey(
-        "accounts.Merchant", on_delete=models.PROTECT, related_name="usage_reported"
+        "accounts.Merchant",
+        verbose_name=_("seller"),
+        on_delete=models.PROTECT,
+        related_name="usage_reported",
     )
     buyer = models.ForeignKey(
-        "accounts.Merchant", on_delete=models.PROTECT, related_name="usage_made"
+        "accounts.Merchant",
+        verbose_name=_("buyer"),
+        on_delete=models.PROTECT,
+        related_name="usage_made",
     )
     plan = models.ForeignKey(
-        "products.PricingPlan", on_delete=models.PROTECT, related_name="usage_records"
+        "products.PricingPlan",
+        verbose_name=_("plan"),
+        on_delete=models.PROTECT,
+        related_name="usage_records",
     )
     record_id = models.CharField(_("gateway record id"), max_length=64)
     calls = models.PositiveIntegerField(_("calls"))
@@ -388,7 +443,12 @@ class UsageRecord(models.Model):
     )
     used_at = models.DateTimeField(_("used at"))
     billed_order = models.ForeignKey(
-        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="usage_records"
+        Order,
+        verbose_name=_("billed order"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="usage_records",
     )
     created_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
 

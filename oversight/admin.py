@@ -12,7 +12,7 @@ from core.admin import (
     action_reason,
     apply_to_selected,
 )
-from core.money import fen_to_yuan
+from core.formatting import format_data_size, format_yuan
 from core.scoping import is_operator
 from oversight.charts import bar_chart, column_chart
 from oversight.choices import FINDING_UNRESOLVED, Severity
@@ -89,12 +89,8 @@ def _yuan_whole(fen: float) -> str:
 
 
 def _bytes(value: float) -> str:
-    value = int(value)
-    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
-        if value < 1024 or unit == "PB":
-            return f"{value:,} {unit}"
-        value //= 1024
-    return str(value)
+    # Rounded, not truncated: 1.99 TB reads "1.99 TB", never "1 TB".
+    return format_data_size(int(value))
 
 
 def dashboard_context(snapshot: StatsSnapshot) -> dict:
@@ -117,7 +113,7 @@ def dashboard_context(snapshot: StatsSnapshot) -> dict:
     return {
         "snapshot": snapshot,
         "doc": doc,
-        "cumulative_yuan": fen_to_yuan(turnover["cumulative_fen"]),
+        "cumulative_yuan": format_yuan(turnover["cumulative_fen"]),
         "turnover_chart": column_chart(
             [(m["month"], m["turnover_fen"]) for m in turnover["by_month"][-24:]],
             title=str(_("Turnover by month (yuan)")),
@@ -133,11 +129,11 @@ def dashboard_context(snapshot: StatsSnapshot) -> dict:
         ),
         "volume_rows": [(board_label(b), _bytes(b["bytes"])) for b in volume["by_board"]],
         "turnover_board_rows": [
-            (board_label(b), fen_to_yuan(b["turnover_fen"]), b["orders"])
+            (board_label(b), format_yuan(b["turnover_fen"]), b["orders"])
             for b in turnover["by_board"]
         ],
         "turnover_region_rows": [
-            (r["name"], fen_to_yuan(r["turnover_fen"])) for r in turnover["by_region"]
+            (r["name"], format_yuan(r["turnover_fen"])) for r in turnover["by_region"]
         ],
         "open_findings": [(s.label, open_findings.get(s.value, 0)) for s in Severity],
         "findings_url": reverse("admin:oversight_auditfinding_changelist") + "?status__exact=open",

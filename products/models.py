@@ -204,7 +204,7 @@ class Product(TimeStampedModel, ProductContent):
         unique=True,
         null=True,
         blank=True,
-        help_text=_("登记号, issued at first listing: HNDP-<year>-<six-digit serial>."),
+        help_text=_("Issued at the first listing: HNDP-year-serial, such as HNDP-2026-000123."),
     )
     listed_at = models.DateTimeField(_("first listed at"), null=True, blank=True, db_index=True)
     suspension_cause = models.CharField(

@@ -10,7 +10,14 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import run_transition_action
-from core.admin import EventInline, ReadOnlyAdmin, ReadOnlyInline, ReasonActionForm, ScopedAdmin
+from core.admin import (
+    EventInline,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    ReasonActionForm,
+    ScopedAdmin,
+    yuan_column,
+)
 from core.exceptions import BusinessRuleViolation
 from core.scoping import is_operator
 from publicdata import services
@@ -141,6 +148,10 @@ class GrantAdmin(ServiceOnlyAdmin):
     date_hierarchy = "valid_from"
     inlines = [GrantEventInline]
     actions = ["activate", "suspend", "reinstate", "revoke"]
+    # The ceiling is read in yuan; the fen column stays off the page.
+    exclude = ("fee_ceiling_fen",)
+    readonly_fields = ("fee_ceiling_yuan",)
+    fee_ceiling_yuan = yuan_column("fee_ceiling_fen", _("fee ceiling (yuan)"))
 
     @admin.action(description=_("Activate the selected grants"))
     def activate(self, request, queryset):

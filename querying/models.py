@@ -65,7 +65,12 @@ class Dataset(TimeStampedModel):
         decimal_places=6,
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     merchant_scope = ("product__provider",)
@@ -175,7 +180,12 @@ class QueryTemplate(TimeStampedModel):
     review_comments = models.TextField(_("reviewer's comments"), blank=True)
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     merchant_scope = ("product__provider",)
@@ -303,7 +313,12 @@ class QueryRun(TimeStampedModel):
         related_name="+",
     )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     parameters = models.JSONField(_("run parameters"), default=dict, blank=True)
     # sha256 of the canonical JSON of the parameters: the cache key with the template

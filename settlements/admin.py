@@ -10,18 +10,25 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import EventInline, ReadOnlyAdmin, ReadOnlyInline, ScopedAdmin, apply_to_selected
+from core.admin import (
+    EventInline,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    ScopedAdmin,
+    apply_to_selected,
+    yuan_column,
+)
 from core.exceptions import (
     BrokerUnavailable,
     BusinessRuleViolation,
     Conflict,
     InvalidTransition,
 )
-from core.formatting import csv_response
+from core.formatting import csv_response, format_yuan
 from core.money import MoneyError, fen_to_yuan, yuan_to_fen
 from core.scoping import is_operator
 from settlements import selectors
-from settlements.choices import ChunkStatus
+from settlements.choices import ChunkStatus, EntryPurpose
 from settlements.models import (
     ClearingBatch,
     ClearingBatchEvent,
@@ -103,10 +110,10 @@ class ClearingBatchAdmin(ReadOnlyAdmin):
         "status",
         "progress",
         "order_count",
-        "gross_fen",
-        "fee_fen",
-        "share_fen",
-        "net_fen",
+        "gross_yuan",
+        "fee_yuan",
+        "share_yuan",
+        "net_yuan",
         "created_at",
         "updated_at",
     )
@@ -132,21 +139,13 @@ class ClearingBatchAdmin(ReadOnlyAdmin):
             done = obj.chunks.filter(status=ChunkStatus.DONE).count()
         return _("%(done)d of %(total)d") % {"done": done, "total": total}
 
-    @admin.display(description=_("gross"))
-    def gross_yuan(self, obj):
-        return fen_to_yuan(obj.gross_fen)
+    gross_yuan = yuan_column("gross_fen", _("gross"))
 
-    @admin.display(description=_("fees"))
-    def fee_yuan(self, obj):
-        return fen_to_yuan(obj.fee_fen)
+    fee_yuan = yuan_column("fee_fen", _("fees"))
 
-    @admin.display(description=_("department shares"))
-    def share_yuan(self, obj):
-        return fen_to_yuan(obj.share_fen)
+    share_yuan = yuan_column("share_fen", _("department shares"))
 
-    @admin.display(description=_("seller net"))
-    def net_yuan(self, obj):
-        return fen_to_yuan(obj.net_fen)
+    net_yuan = yuan_column("net_fen", _("seller net"))
 
     @admin.action(description=_("Confirm the selected batches (draws up payouts)"))
     def confirm(self, request, queryset):
@@ -190,9 +189,9 @@ class PayoutAdmin(ReadOnlyAdmin):
     readonly_fields = (
         "batch",
         "merchant",
-        "net_fen",
-        "carried_in_fen",
-        "amount_fen",
+        "net_yuan",
+        "carried_in_yuan",
+        "amount_yuan",
         "status",
         "carried_into",
         "bank_reference",
@@ -201,9 +200,9 @@ class PayoutAdmin(ReadOnlyAdmin):
     inlines = [PayoutEventInline]
     actions = ["mark_paid"]
 
-    @admin.display(description=_("amount"))
-    def amount_yuan(self, obj):
-        return fen_to_yuan(obj.amount_fen)
+    net_yuan = yuan_column("net_fen", _("seller net"))
+    carried_in_yuan = yuan_column("carried_in_fen", _("carried in"))
+    amount_yuan = yuan_column("amount_fen", _("amount"))
 
     def get_actions(self, request):
         return super().get_actions(request) if is_operator(request.user) else {}
@@ -236,11 +235,9 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "kind", "balance_yuan", "statement_link")
     list_filter = ("kind",)
     search_fields = ("merchant__legal_name", "department__name")
-    readonly_fields = ("kind", "merchant", "department", "balance_fen", "updated_at")
+    readonly_fields = ("kind", "merchant", "department", "balance_yuan", "updated_at")
 
-    @admin.display(description=_("balance"))
-    def balance_yuan(self, obj):
-        return fen_to_yuan(obj.balance_fen)
+    balance_yuan = yuan_column("balance_fen", _("balance"))
 
     @admin.display(description=_("statement"))
     def statement_link(self, obj):
@@ -276,6 +273,7 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
                     selectors.statement_csv(statement),
                     f"statement-{account.pk}-{statement.date_from}-{statement.date_to}.csv",
                 )
+        purposes = dict(EntryPurpose.choices)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -284,18 +282,24 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
             "form": form,
             "statement": statement,
             "lines": [
-                (line, fen_to_yuan(line.amount_fen), fen_to_yuan(line.balance_fen))
+                (
+                    line,
+                    purposes.get(line.purpose, line.purpose),
+                    format_yuan(line.amount_fen),
+                    format_yuan(line.balance_fen),
+                )
                 for line in (statement.lines if statement else [])
             ],
-            "opening": fen_to_yuan(statement.opening_balance_fen) if statement else "",
-            "closing": fen_to_yuan(statement.closing_balance_fen) if statement else "",
+            "opening": format_yuan(statement.opening_balance_fen) if statement else "",
+            "closing": format_yuan(statement.closing_balance_fen) if statement else "",
         }
         return TemplateResponse(request, "admin/settlements/statement.html", context)
 
 
 class PostingInline(ReadOnlyInline):
     model = Posting
-    fields = ("account", "amount_fen", "created_at")
+    fields = ("account", "amount_yuan", "created_at")
+    amount_yuan = yuan_column("amount_fen", _("amount"))
 
 
 @admin.register(JournalEntry)
@@ -348,9 +352,7 @@ class ProductCostLineAdmin(ScopedAdmin):
     operator_can_delete = True
     actions = ["export_records"]
 
-    @admin.display(description=_("amount"))
-    def amount_yuan(self, obj):
-        return fen_to_yuan(obj.amount_fen)
+    amount_yuan = yuan_column("amount_fen", _("amount"))
 
     def save_model(self, request, obj, form, change):
         data = {

@@ -23,7 +23,7 @@ def test_the_dashboard_shows_the_figures_and_three_inline_svg_charts(client, ope
     assert html.count('role="img"') == 3
     assert '<script src="http' not in html  # nothing fetched from the internet
     assert "Weather board" in html
-    assert "500.00" in html  # cumulative turnover in yuan
+    assert "¥500.00" in html  # cumulative turnover in yuan
 
 
 def test_the_dashboard_computes_a_first_snapshot_if_none_exists(client, operator):

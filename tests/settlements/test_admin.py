@@ -38,8 +38,8 @@ def test_a_merchant_opens_and_downloads_its_statement_in_the_admin(
     download = client.get(statement_url(account), {**period, "download": "csv"})
     # then it sees opening, postings and closing; the CSV holds the same
     assert page.status_code == 200
-    assert page.context["opening"] == "0.00"
-    assert page.context["closing"] == "194.00"
+    assert page.context["opening"] == "¥0.00"
+    assert page.context["closing"] == "¥194.00"
     assert len(page.context["lines"]) == 2
     assert download["Content-Type"].startswith("text/csv")
     assert download.content.startswith(b"\xef\xbb\xbf")
