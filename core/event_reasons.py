@@ -87,7 +87,9 @@ def reason_text(reason: str) -> str:
             values = match.groupdict()
             if "outcome" in values:
                 values["outcome"] = str(OUTCOMES.get(values["outcome"], values["outcome"]))
-            if "refund" in values:
-                values["refund"] = reason_text(values["refund"])
+            # a reason may carry another service's reason ("refund of 10.00: dispute ...")
+            for nested in ("refund", "reason"):
+                if nested in values:
+                    values[nested] = reason_text(values[nested])
             return gettext(template) % values
     return reason

@@ -11,7 +11,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import pgettext, pgettext_lazy
 
 from core.admin import (
     ReadOnlyAdmin,
@@ -21,6 +21,7 @@ from core.admin import (
     apply_to_selected,
     yuan_column,
 )
+from core.event_reasons import reason_text
 from core.exceptions import BusinessRuleViolation
 from core.formatting import format_data_size, format_datetime, format_yuan
 from core.money import MoneyError, yuan_to_fen
@@ -47,7 +48,12 @@ class OrderActionForm(ActionForm):
 
 class RefundInline(ReadOnlyInline):
     model = Refund
-    fields = ("created_at", "amount_yuan", "reason", "status", "decided_at")
+    fields = ("created_at", "amount_yuan", "reason_shown", "status", "decided_at")
+
+    @admin.display(description=_("reason"))
+    def reason_shown(self, obj):
+        # a reason the services wrote reads in the reader's language
+        return reason_text(obj.reason) or "-"
 
     @admin.display(description=_("amount (yuan)"))
     def amount_yuan(self, obj):
@@ -169,7 +175,9 @@ class OrderAdmin(OrderPageMixin, ScopedAdmin):
     @admin.display(description=_("status"), ordering="status")
     def status_shown(self, obj):
         label = obj.get_status_display()
-        return f"{label} · {_('disputed')}" if obj.is_disputed else label
+        # the word outside the f-string, where makemessages finds it
+        disputed = pgettext("an order with an open dispute", "disputed")
+        return f"{label} · {disputed}" if obj.is_disputed else label
 
     @admin.display(description=_("delivery mode"))
     def delivery_mode_shown(self, obj):
@@ -257,7 +265,8 @@ class OrderAdmin(OrderPageMixin, ScopedAdmin):
         try:
             amount_fen = yuan_to_fen(amount_text) if amount_text else None
         except MoneyError as exc:
-            self.message_user(request, f"{_('amount')}: {exc}", messages.ERROR)
+            amount = pgettext("order", "amount")
+            self.message_user(request, f"{amount}: {exc}", messages.ERROR)
             return
         apply_to_selected(
             self,

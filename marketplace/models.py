@@ -342,7 +342,9 @@ class Refund(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.order} refund {self.amount_fen}"
+        from core.formatting import format_yuan
+
+        return f"{self.order} {self._meta.verbose_name} {format_yuan(self.amount_fen)}"
 
 
 class RefundEvent(StatusEvent):
@@ -406,7 +408,7 @@ class Dispute(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.order} dispute"
+        return f"{self.order} {self._meta.verbose_name}"
 
 
 class UsageRecord(models.Model):

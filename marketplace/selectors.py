@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.event_reasons import reason_text
 from core.formatting import format_yuan
 from core.money import Split
 from marketplace.choices import OrderStatus
@@ -67,7 +68,7 @@ def order_history(*, order: Order) -> list[HistoryLine]:
                 actor=refund.requested_by,
                 what=_("Refund of %(amount)s: %(status)s")
                 % {"amount": format_yuan(refund.amount_fen), "status": refund.get_status_display()},
-                detail=refund.reason,
+                detail=reason_text(refund.reason),
             )
         )
     for dispute in order.disputes.select_related("opened_by", "resolved_by").order_by("id"):
