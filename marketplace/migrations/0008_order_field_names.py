@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0003_every_user_has_a_role'),
         ('marketplace', '0007_usage_source'),
-        ('products', '0008_registration_number_help'),
+        ('products', '0009_registration_number_help'),
         ('publicdata', '0003_grant_in_force_exclusion'),
         ('settlements', '0006_job_queued_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('products', '0007_review_compliance_only'),
+        ('products', '0008_market_rare_filter_indexes'),
     ]
 
     operations = [
