@@ -24,6 +24,10 @@ ALLOWED_WORDS = frozenset(
         "GB",
         "TB",
         "PB",
+        # key names in Django's own Chinese help for multiple selection
+        "Control",
+        "Command",
+        "Mac",
     }
 )
 # Text that is data, whatever the language: removed before words are counted.
