@@ -6,14 +6,23 @@ page by typing its URL: the row is simply not in their queryset. Operators see
 everything. Fields in `operator_only_fields` are read-only for merchants.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import models, transaction
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from core.exceptions import BusinessRuleViolation, Conflict, InvalidTransition
+from core.exceptions import BrokerUnavailable, BusinessRuleViolation, Conflict, InvalidTransition
 from core.formatting import format_yuan
 from core.input import max_text_length
 from core.scoping import is_operator, merchant_id_of, role_may_write, scope_to_merchant
@@ -223,3 +232,153 @@ def apply_to_selected(modeladmin, request, queryset, call, *, done_message) -> i
     if done:
         modeladmin.message_user(request, done_message % {"count": done})
     return done
+
+
+@dataclass(frozen=True)
+class OperatorPage:
+    """An operator's form page on a model admin that calls one service.
+
+    `detail` pages act on one record (URL `<pk>/<slug>/`), the others on the
+    model (`<slug>/`, e.g. run a day's clearing). `run(request, obj, data)`
+    calls the service with the form's cleaned data and returns the record to
+    show afterwards (or None for the changelist). A refusal of the service
+    is shown on the form, against its field when the form has one, and
+    nothing is changed.
+    """
+
+    slug: str
+    title: Promise | str
+    form: type[forms.Form]
+    run: Callable[[HttpRequest, Any, forms.Form], Any]
+    detail: bool = True
+    # Offered on a record's page only while this holds.
+    available: Callable[[Any], bool] = lambda obj: True
+    help_text: Promise | str = ""
+
+    def url_name(self, opts) -> str:
+        return f"{opts.app_label}_{opts.model_name}_{self.slug}"
+
+
+class OperatorPagesMixin:
+    """Serves a model admin's `operator_pages` and links them from its pages' object tools."""
+
+    operator_pages: tuple[OperatorPage, ...] = ()
+
+    def get_urls(self):
+        opts = self.model._meta  # type: ignore[attr-defined]
+        site = self.admin_site  # type: ignore[attr-defined]
+        urls = []
+        for page in self.operator_pages:
+            view = site.admin_view(partial(self.operator_page_view, page=page))
+            route = f"<int:pk>/{page.slug}/" if page.detail else f"{page.slug}/"
+            urls.append(path(route, view, name=page.url_name(opts)))
+        return [*urls, *super().get_urls()]  # type: ignore[misc]
+
+    def operator_links(self, request, obj=None) -> list[dict]:
+        if not is_operator(request.user):
+            return []
+        opts = self.model._meta  # type: ignore[attr-defined]
+        links = []
+        for page in self.operator_pages:
+            if page.detail != (obj is not None) or (obj is not None and not page.available(obj)):
+                continue
+            args = [obj.pk] if obj is not None else []
+            links.append(
+                {"url": reverse(f"admin:{page.url_name(opts)}", args=args), "title": page.title}
+            )
+        return links
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "operator_links": self.operator_links(request)}
+        return super().changelist_view(request, extra_context)  # type: ignore[misc]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)  # type: ignore[attr-defined]
+        links = self.operator_links(request, obj) if obj is not None else []
+        extra_context = {**(extra_context or {}), "operator_links": links}
+        return super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+
+    def operator_page_view(self, request, pk=None, *, page: OperatorPage):
+        if not is_operator(request.user):
+            raise PermissionDenied
+        opts = self.model._meta  # type: ignore[attr-defined]
+        obj = None
+        if page.detail:
+            obj = self.get_queryset(request).filter(pk=pk).first()  # type: ignore[attr-defined]
+            if obj is None:
+                raise Http404
+        form = page.form(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                with transaction.atomic():
+                    result = page.run(request, obj, form)
+            except (*SERVICE_REFUSALS, BrokerUnavailable) as exc:
+                field = getattr(exc, "field", None)
+                message = getattr(exc, "message", None) or str(exc)
+                form.add_error(field if field in form.fields else None, message)
+            else:
+                self.message_user(request, _("Done: %(page)s.") % {"page": page.title})  # type: ignore[attr-defined]
+                target = result if isinstance(result, models.Model) else obj
+                if isinstance(target, models.Model) and target._meta == opts:
+                    url = reverse(
+                        f"admin:{opts.app_label}_{opts.model_name}_change", args=[target.pk]
+                    )
+                else:
+                    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+                return HttpResponseRedirect(url)
+        context = {
+            **self.admin_site.each_context(request),  # type: ignore[attr-defined]
+            "opts": opts,
+            "title": page.title if obj is None else f"{page.title}: {obj}",
+            "page": page,
+            "original": obj,
+            "form": form,
+            "media": self.media + form.media,  # type: ignore[attr-defined]
+        }
+        return TemplateResponse(request, "admin/operator_page.html", context)
+
+
+APPROVE, REJECT = "approve", "reject"
+
+
+def checklist_decision_form(checklists: dict[str, dict]) -> type[forms.Form]:
+    """A review decision: approve or send back, each checklist item a labelled box, comments.
+
+    `checklists` maps a prefix ("compliance") to its items (key -> label);
+    `form.checklist(prefix)` gives the ticked items back as the services take them.
+    """
+
+    class DecisionForm(forms.Form):
+        decision = forms.ChoiceField(
+            label=_("decision"),
+            choices=[(APPROVE, _("Approve")), (REJECT, _("Send back to the merchant"))],
+            widget=forms.RadioSelect,
+        )
+        comments = forms.CharField(
+            label=_("comments for the merchant"),
+            help_text=_("Needed when sending back: say what to fix."),
+            required=False,
+            max_length=5000,
+            widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        )
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            for prefix, items in checklists.items():
+                for key, label in items.items():
+                    self.fields[f"{prefix}__{key}"] = forms.BooleanField(
+                        label=label, required=False
+                    )
+
+        def checklist(self, prefix: str) -> dict:
+            return {
+                key: bool(self.cleaned_data.get(f"{prefix}__{key}")) for key in checklists[prefix]
+            }
+
+        def clean(self):
+            data = super().clean() or {}
+            if data.get("decision") == REJECT and not (data.get("comments") or "").strip():
+                self.add_error("comments", _("Say what the merchant must fix."))
+            return data
+
+    return DecisionForm

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
@@ -7,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import (
     EventInline,
+    OperatorPage,
+    OperatorPagesMixin,
     ReadOnlyAdmin,
     ReasonActionForm,
     action_reason,
@@ -17,7 +20,7 @@ from core.scoping import is_operator
 from oversight.charts import bar_chart, column_chart
 from oversight.choices import FINDING_UNRESOLVED, Severity
 from oversight.models import AuditFinding, AuditFindingEvent, AuditRun, ChainSeal, StatsSnapshot
-from oversight.services.audit import finding_acknowledge, finding_resolve
+from oversight.services.audit import audit_run_request, finding_acknowledge, finding_resolve
 from oversight.services.stats import stats_latest, stats_refresh
 
 
@@ -62,8 +65,31 @@ class AuditFindingAdmin(ReadOnlyAdmin):
         self._act(request, queryset, finding_resolve, needs_reason=True)
 
 
+class AuditRunRequestForm(forms.Form):
+    full_chain_verify = forms.BooleanField(
+        label=_("re-hash every sealed row"),
+        help_text=_("Slow at scale; the hourly sweep checks only the newest seals."),
+        required=False,
+    )
+
+
+def _request_audit_run(request, obj, form):
+    data = form.cleaned_data
+    return audit_run_request(actor=request.user, full_chain_verify=data["full_chain_verify"])
+
+
 @admin.register(AuditRun)
-class AuditRunAdmin(ReadOnlyAdmin):
+class AuditRunAdmin(OperatorPagesMixin, ReadOnlyAdmin):
+    operator_pages = (
+        OperatorPage(
+            slug="request",
+            title=_("Start an audit sweep now"),
+            form=AuditRunRequestForm,
+            run=_request_audit_run,
+            detail=False,
+            help_text=_("The sweep runs on the worker; open the run to see what it found."),
+        ),
+    )
     list_display = ("id", "trigger", "status", "created_at", "finished_at", "new_findings")
     list_filter = ("status", "trigger")
     readonly_fields = (

@@ -6,7 +6,8 @@ delisting. Everything goes through products.services; nothing here lists or
 approves. ScopedAdmin keeps each merchant to its own rows.
 """
 
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -19,13 +20,17 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.admin import (
+    APPROVE,
     SERVICE_REFUSALS,
     EventInline,
+    OperatorPage,
+    OperatorPagesMixin,
     ReadOnlyInline,
     ReasonActionForm,
     ScopedAdmin,
     action_reason,
     apply_to_selected,
+    checklist_decision_form,
 )
 from core.exceptions import BusinessRuleViolation
 from core.formatting import format_yuan
@@ -57,17 +62,43 @@ from products.models import (
 from products.services.common import validate_plan_terms
 
 
+class ReferenceSavedThroughServices(ScopedAdmin):
+    """Industries and boards are saved by their services, as the API saves them; codes stay."""
+
+    save_service: Callable[..., Any] = staticmethod(services.industry_save)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "code"] if obj is not None else fields
+
+    def save_model(self, request, obj, form, change):
+        data = dict(form.cleaned_data)
+        data["code"] = obj.code
+        try:
+            saved = self.save_service(actor=request.user, **data)
+        except BusinessRuleViolation as exc:
+            field = exc.field if exc.field in form.fields else None
+            raise forms.ValidationError({field: exc.message} if field else exc.message) from exc
+        obj.pk = saved.pk
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the service sets the many-to-many fields itself
+
+
 @admin.register(Industry)
-class IndustryAdmin(ScopedAdmin):
+class IndustryAdmin(ReferenceSavedThroughServices):
     list_display = ("code", "name", "is_active")
     search_fields = ("code", "name")
+    fields = ("code", "name", "name_en", "data_theme", "is_active")
 
 
 @admin.register(Board)
-class BoardAdmin(ScopedAdmin):
+class BoardAdmin(ReferenceSavedThroughServices):
     list_display = ("code", "name", "department", "is_active")
     search_fields = ("code", "name")
+    fields = ("code", "name", "name_en", "description", "department", "industries", "is_active")
     filter_horizontal = ("industries",)
+    save_service = staticmethod(services.board_save)
 
 
 YUAN_FIELDS = {
@@ -544,9 +575,46 @@ class RevisionEventInline(EventInline):
         return True
 
 
+RevisionReviewForm = checklist_decision_form(
+    {"compliance": COMPLIANCE_CHECKLIST, "quality": QUALITY_CHECKLIST}
+)
+
+
+def _revision_review(request, revision, form):
+    """Take the revision up if it waits, then approve it (two operators for important grade)."""
+    data = form.cleaned_data
+    if revision.status == RevisionStatus.SUBMITTED:
+        revision = services.revision_start_review(actor=request.user, revision=revision)
+    checklists = {
+        "compliance_checklist": form.checklist("compliance"),
+        "quality_checklist": form.checklist("quality"),
+    }
+    if data["decision"] == APPROVE:
+        return services.revision_approve(
+            actor=request.user, revision=revision, comments=data["comments"], **checklists
+        )
+    return services.revision_reject(
+        actor=request.user, revision=revision, comments=data["comments"], **checklists
+    )
+
+
 @admin.register(ProductRevision)
-class ProductRevisionAdmin(ListingStepsMixin, ScopedAdmin):
+class ProductRevisionAdmin(OperatorPagesMixin, ListingStepsMixin, ScopedAdmin):
     """New versions of listed products; opened from the product list's action."""
+
+    operator_pages = (
+        OperatorPage(
+            slug="review",
+            title=_("Review the revision"),
+            form=RevisionReviewForm,
+            run=_revision_review,
+            available=lambda r: r.status in (RevisionStatus.SUBMITTED, RevisionStatus.IN_REVIEW),
+            help_text=_(
+                "Tick each checklist item you checked. Important grade needs a second, "
+                "different operator's approval; until then the listed version sells unchanged."
+            ),
+        ),
+    )
 
     list_display = ("product", "number", "status", "created_at")
     list_filter = ("status",)

@@ -10,8 +10,12 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import run_transition_action
+from accounts.choices import MerchantStatus
+from accounts.models import Merchant
 from core.admin import (
     EventInline,
+    OperatorPage,
+    OperatorPagesMixin,
     ReadOnlyAdmin,
     ReadOnlyInline,
     ReasonActionForm,
@@ -19,8 +23,11 @@ from core.admin import (
     yuan_column,
 )
 from core.exceptions import BusinessRuleViolation
+from core.money import yuan_to_fen
 from core.scoping import is_operator
+from products.models import Industry
 from publicdata import services
+from publicdata.choices import AssessmentVerdict, GrantStatus, ScenarioPurpose, ScenarioStatus
 from publicdata.models import (
     CatalogEntry,
     Department,
@@ -130,9 +137,91 @@ class ServiceOnlyAdmin(ReadOnlyAdmin):
         return super().get_actions(request) if is_operator(request.user) else {}
 
 
+def _yuan(label, *, required=True):
+    return forms.DecimalField(
+        label=label, required=required, min_value=0, max_digits=15, decimal_places=2
+    )
+
+
+def _share(*, required=True):
+    return forms.IntegerField(
+        label=_("department revenue share (basis points)"),
+        help_text=_("1 basis point is 0.01%; 1500 is 15%."),
+        min_value=0,
+        max_value=10_000,
+        required=required,
+    )
+
+
+class GrantCreateForm(forms.Form):
+    department = forms.ModelChoiceField(label=_("department"), queryset=Department.objects.all())
+    industry = forms.ModelChoiceField(
+        label=_("industry"), queryset=Industry.objects.filter(is_active=True)
+    )
+    grantee = forms.ModelChoiceField(
+        label=_("grantee (operator)"),
+        queryset=Merchant.objects.filter(status=MerchantStatus.ACTIVE).order_by("legal_name"),
+    )
+    entries = forms.ModelMultipleChoiceField(
+        label=_("catalog entries covered"),
+        help_text=_("None chosen: every entry of the department."),
+        queryset=CatalogEntry.objects.select_related("department"),
+        required=False,
+    )
+    valid_from = forms.DateTimeField(label=_("valid from"), help_text=_("YYYY-MM-DD HH:MM"))
+    valid_until = forms.DateTimeField(label=_("valid until"), help_text=_("YYYY-MM-DD HH:MM"))
+    revenue_share_bps = _share()
+    fee_ceiling = _yuan(_("fee ceiling (yuan)"))
+    reason = forms.CharField(label=_("reason"), max_length=2000, required=False)
+
+
+def _grant_create(request, obj, form):
+    data = form.cleaned_data
+    values = dict(data)
+    values["fee_ceiling_fen"] = yuan_to_fen(values.pop("fee_ceiling"))
+    values["entries"] = list(values["entries"]) or None
+    return services.grant_create(actor=request.user, **values)
+
+
+class GrantTermsForm(forms.Form):
+    valid_from = forms.DateTimeField(label=_("valid from"), required=False)
+    valid_until = forms.DateTimeField(label=_("valid until"), required=False)
+    revenue_share_bps = _share(required=False)
+    fee_ceiling = _yuan(_("fee ceiling (yuan)"), required=False)
+
+
+def _grant_terms(request, grant, form):
+    data = form.cleaned_data
+    changes = {k: v for k, v in data.items() if v is not None and k != "fee_ceiling"}
+    if data["fee_ceiling"] is not None:
+        changes["fee_ceiling_fen"] = yuan_to_fen(data["fee_ceiling"])
+    return services.grant_update(actor=request.user, grant=grant, **changes)
+
+
 @admin.register(Grant)
-class GrantAdmin(ServiceOnlyAdmin):
+class GrantAdmin(OperatorPagesMixin, ServiceOnlyAdmin):
     action_form = ReasonActionForm
+    operator_pages = (
+        OperatorPage(
+            slug="create",
+            title=_("Record a new grant"),
+            form=GrantCreateForm,
+            run=_grant_create,
+            detail=False,
+            help_text=_(
+                "One grant per industry and department at a time; it starts pending "
+                "and is activated from the list."
+            ),
+        ),
+        OperatorPage(
+            slug="terms",
+            title=_("Change the pending grant's terms"),
+            form=GrantTermsForm,
+            run=_grant_terms,
+            available=lambda grant: grant.status == GrantStatus.PENDING,
+            help_text=_("Leave a field empty to keep it."),
+        ),
+    )
     list_display = (
         "id",
         "department",
@@ -174,8 +263,75 @@ class GrantAdmin(ServiceOnlyAdmin):
         run_transition_action(self, request, queryset, services.grant_revoke, object_kwarg="grant")
 
 
+class ScenarioCreateForm(forms.Form):
+    grant = forms.ModelChoiceField(
+        label=_("grant"),
+        queryset=Grant.objects.filter(status__in=[GrantStatus.PENDING, GrantStatus.ACTIVE]),
+    )
+    name = forms.CharField(label=_("name"), max_length=200)
+    purpose = forms.ChoiceField(label=_("purpose"), choices=ScenarioPurpose.choices)
+    description = forms.CharField(
+        label=_("description"), max_length=5000, required=False, widget=forms.Textarea
+    )
+
+
+def _scenario_create(request, obj, form):
+    data = form.cleaned_data
+    return services.scenario_create(actor=request.user, **data)
+
+
+class ScenarioAssessForm(forms.Form):
+    assessor = forms.CharField(label=_("assessor"), max_length=200)
+    assessed_on = forms.DateField(label=_("assessed on"), help_text=_("YYYY-MM-DD"))
+    risk_findings = forms.CharField(
+        label=_("risk findings"), max_length=20000, widget=forms.Textarea
+    )
+    verdict = forms.ChoiceField(label=_("verdict"), choices=AssessmentVerdict.choices)
+
+
+def _scenario_assess(request, scenario, form):
+    data = form.cleaned_data
+    return services.scenario_assess(actor=request.user, scenario=scenario, **data)
+
+
+class ScenarioAuthorizeForm(forms.Form):
+    document_number = forms.CharField(label=_("authorization document number"), max_length=60)
+    valid_from = forms.DateTimeField(label=_("valid from"), help_text=_("YYYY-MM-DD HH:MM"))
+    valid_until = forms.DateTimeField(label=_("valid until"), help_text=_("YYYY-MM-DD HH:MM"))
+
+
+def _scenario_authorize(request, scenario, form):
+    data = form.cleaned_data
+    return services.scenario_authorize(actor=request.user, scenario=scenario, **data)
+
+
 @admin.register(Scenario)
-class ScenarioAdmin(ServiceOnlyAdmin):
+class ScenarioAdmin(OperatorPagesMixin, ServiceOnlyAdmin):
+    operator_pages = (
+        OperatorPage(
+            slug="create",
+            title=_("Propose a scenario under a grant"),
+            form=ScenarioCreateForm,
+            run=_scenario_create,
+            detail=False,
+        ),
+        OperatorPage(
+            slug="assess",
+            title=_("Record the assessment"),
+            form=ScenarioAssessForm,
+            run=_scenario_assess,
+            available=lambda s: s.status == ScenarioStatus.PROPOSED,
+            help_text=_("Each scenario is assessed once; a failed one is over."),
+        ),
+        OperatorPage(
+            slug="authorize",
+            title=_("Issue the authorization"),
+            form=ScenarioAuthorizeForm,
+            run=_scenario_authorize,
+            available=lambda s: s.status == ScenarioStatus.ASSESSED,
+            help_text=_("The window must lie inside the grant's."),
+        ),
+    )
     list_display = ("id", "name", "grant", "purpose", "status", "created_at")
     list_filter = ("status", "purpose")
     search_fields = ("name", "description", "grant__grantee__legal_name")

@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import (
     EventInline,
+    OperatorPage,
+    OperatorPagesMixin,
     ReadOnlyAdmin,
     ReadOnlyInline,
     ScopedAdmin,
@@ -28,7 +30,7 @@ from core.formatting import csv_response, format_yuan
 from core.money import MoneyError, fen_to_yuan, yuan_to_fen
 from core.scoping import is_operator
 from settlements import selectors
-from settlements.choices import ChunkStatus, EntryPurpose
+from settlements.choices import ChunkStatus, EntryPurpose, PayoutStatus
 from settlements.models import (
     ClearingBatch,
     ClearingBatchEvent,
@@ -91,8 +93,55 @@ class ClearingBatchEventInline(EventInline):
     model = ClearingBatchEvent
 
 
+class ClearingRunForm(forms.Form):
+    business_date = forms.DateField(
+        label=_("business day"),
+        help_text=_("The local business day to clear (YYYY-MM-DD); yesterday if left empty."),
+        required=False,
+    )
+
+    def clean_business_date(self):
+        value = self.cleaned_data["business_date"]
+        if value is None:
+            return timezone.localdate() - dt.timedelta(days=1)
+        if value.year < 2000:
+            raise forms.ValidationError(_("The exchange did not trade before 2000."))
+        return value
+
+
+def _run_clearing(request, obj, form):
+    data = form.cleaned_data
+    return clearing_run_for_day(
+        business_date=data["business_date"], actor=request.user, dispatch="celery"
+    )
+
+
+class MarkPaidForm(forms.Form):
+    bank_reference = forms.CharField(label=_("bank reference"), max_length=64, required=False)
+
+
+def _mark_paid(request, payout, form):
+    data = form.cleaned_data
+    return payouts.payout_mark_paid(
+        actor=request.user, payout=payout, bank_reference=data["bank_reference"]
+    )
+
+
 @admin.register(ClearingBatch)
-class ClearingBatchAdmin(ReadOnlyAdmin):
+class ClearingBatchAdmin(OperatorPagesMixin, ReadOnlyAdmin):
+    operator_pages = (
+        OperatorPage(
+            slug="run",
+            title=_("Run the clearing of a day"),
+            form=ClearingRunForm,
+            run=_run_clearing,
+            detail=False,
+            help_text=_(
+                "Clears the day's settled orders in chunks on the worker; running a day "
+                "again resumes it or picks up late orders. Follow its progress in the list."
+            ),
+        ),
+    )
     list_display = (
         "business_date",
         "status",
@@ -182,7 +231,16 @@ class PayoutEventInline(EventInline):
 
 
 @admin.register(Payout)
-class PayoutAdmin(ReadOnlyAdmin):
+class PayoutAdmin(OperatorPagesMixin, ReadOnlyAdmin):
+    operator_pages = (
+        OperatorPage(
+            slug="mark_paid",
+            title=_("Mark paid with the bank's reference"),
+            form=MarkPaidForm,
+            run=_mark_paid,
+            available=lambda payout: payout.status == PayoutStatus.PENDING,
+        ),
+    )
     list_display = ("batch", "merchant", "amount_yuan", "status", "paid_at")
     list_filter = ("status",)
     search_fields = ("merchant__legal_name", "bank_reference")

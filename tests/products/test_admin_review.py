@@ -110,3 +110,63 @@ def test_operator_suspends_reinstates_and_delists_with_a_reason(
     assert act("suspend") == "suspended"
     assert act("reinstate") == "listed"
     assert act("delist") == "delisted"
+
+
+def _submitted_revision(owner, product, title):
+    revision = services.revision_open(actor=owner, product=product, change_note="new title")
+    services.revision_update(actor=owner, revision=revision, title=title)
+    return services.revision_submit(actor=owner, revision=revision)
+
+
+def test_operator_reviews_a_revision_on_its_page(client, operator, owner_a, make_listed):
+    # given a listed product with a new version submitted
+    product = make_listed(owner_a, title="Rainfall v1")
+    revision = _submitted_revision(owner_a, product, "Rainfall v2")
+    url = reverse("admin:products_productrevision_review", args=[revision.pk])
+    client.force_login(operator)
+    change_page = client.get(reverse("admin:products_productrevision_change", args=[revision.pk]))
+    assert url in change_page.content.decode()
+    # when sent back without comments, then refused on the field and nothing moves
+    refused = client.post(url, every_item(decision="reject"))
+    assert refused.status_code == 200
+    assert "comments" in refused.context["form"].errors
+    revision.refresh_from_db()
+    assert revision.status == "submitted"
+    # when approved with every item ticked
+    response = client.post(url, every_item(decision="approve"))
+    # then the new version is the listed one
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert (product.title, product.version) == ("Rainfall v2", 2)
+
+
+def test_an_important_revision_needs_a_second_operator_in_the_admin(
+    client, operator, owner_a, make_draft
+):
+    # given an important-grade listed product (two approvals) with a submitted revision
+    from tests.factories.accounts import OperatorFactory
+    from tests.factories.products import ALL_TICKED
+
+    second = OperatorFactory()
+    product = make_draft(owner_a, grade="important", title="Census v1")
+    services.product_submit(actor=owner_a, product=product)
+    services.product_start_review(actor=operator, product=product)
+    services.product_approve(actor=operator, product=product, **ALL_TICKED)
+    product = services.product_approve(actor=second, product=product, **ALL_TICKED)
+    assert product.status == "listed"
+    revision = _submitted_revision(owner_a, product, "Census v2")
+    url = reverse("admin:products_productrevision_review", args=[revision.pk])
+    # when one operator approves twice
+    client.force_login(operator)
+    client.post(url, every_item(decision="approve"))
+    again = client.post(url, every_item(decision="approve"))
+    # then the second approval by the same operator is refused on the form
+    assert again.status_code == 200
+    assert again.context["form"].non_field_errors()
+    product.refresh_from_db()
+    assert product.version == 1
+    # when a different operator approves, the new version is listed
+    client.force_login(second)
+    assert client.post(url, every_item(decision="approve")).status_code == 302
+    product.refresh_from_db()
+    assert (product.title, product.version) == ("Census v2", 2)
