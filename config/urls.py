@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularSwaggerView
 from accounts.api.token import TokenObtainView
 from core.schema_view import SchemaDocumentView
 from delivery.gateway_views import gateway_view
+from oversight.home import operator_home
 
 admin.site.site_header = _("Data exchange trading backend")
 admin.site.site_title = _("Data exchange")
@@ -28,6 +29,7 @@ API_APPS = [
 ]
 
 urlpatterns = [
+    path("admin/operator/", admin.site.admin_view(operator_home), name="operator-home"),
     path("admin/", admin.site.urls),
     path("join/", include("accounts.urls")),
     # The one-time link of an approval e-mail: the new owner sets a password here.
