@@ -5,6 +5,7 @@ machine's own Chromium, driven by Playwright).
 """
 
 import hashlib
+import time
 
 import pytest
 from django.urls import reverse
@@ -48,5 +49,11 @@ def test_the_buyer_downloads_the_delivered_file_from_the_order_page(browser, liv
     # then the browser saved the file the seller uploaded, and the order is delivered
     assert hashlib.sha256(saved.read_bytes()).hexdigest() == deliverable.sha256
     assert saved.name == "data.csv"
+    # The server records the download's end after the last byte has left it, so
+    # the browser may hold the file a moment before the order moves: wait, bounded.
+    deadline = time.monotonic() + 10
     order.refresh_from_db()
+    while order.status != "delivered" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        order.refresh_from_db()
     assert order.status == "delivered"
