@@ -402,7 +402,6 @@ class MerchantApplicationAdmin(ScopedAdmin):
         "region",
         "owner_username",
         "status",
-        "revision",
         "created_at",
     )
     list_filter = ("status", "merchant__region")

@@ -54,12 +54,8 @@ class HarvestRunAdmin(ScopedAdmin):
         "partner",
         "started_at",
         "status",
-        "full",
-        "pages",
         "new_count",
         "updated_count",
-        "unchanged_count",
-        "delisted_count",
         "refused_count",
     )
     list_filter = ("status", "full", "partner")

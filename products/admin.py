@@ -328,10 +328,8 @@ class ProductAdmin(ListingStepsMixin, ScopedAdmin):
         "provider",
         "industry",
         "status",
-        "version",
         "registration_number",
         "starting_price",
-        "listed_at",
     )
     list_filter = ("status", "delivery_mode", "grade", "industry", "board")
     search_fields = ("title", "registration_number")

@@ -148,8 +148,6 @@ class ClearingBatchAdmin(OperatorPagesMixin, ReadOnlyAdmin):
         "progress",
         "order_count",
         "gross_yuan",
-        "fee_yuan",
-        "share_yuan",
         "net_yuan",
     )
     list_filter = ("status",)

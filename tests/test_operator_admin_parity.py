@@ -279,3 +279,13 @@ def test_merchants_never_open_an_operator_page(client):
             # when / then: refused, even on the merchant's own record, and nothing is done
             assert client.get(url).status_code in (302, 403), url
             assert client.post(url, {}).status_code in (302, 403), url
+
+
+@pytest.mark.parametrize(
+    ("model", "model_admin"),
+    [pytest.param(m, a, id=m._meta.label) for m, a in admin.site._registry.items()],
+)
+def test_lists_fit_a_1280_pixel_screen(model, model_admin):
+    # the columns a person needs to choose a row; the rest is on the record's page
+    request = _operator_request(OperatorFactory.build(is_superuser=True))
+    assert len(model_admin.get_list_display(request)) <= 8, model._meta.label
