@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NewType
 
+from django.utils.translation import gettext as _
+
 Fen = NewType("Fen", int)
 BPS_WHOLE = 10_000
 FEN_PER_YUAN = 100
@@ -37,34 +39,37 @@ def yuan_to_fen(value: str | Decimal | int) -> Fen:
     so no exponent can overflow the arithmetic.
     """
     if isinstance(value, bool | float):
-        raise MoneyError("amounts must be given as decimal strings, not floating point numbers")
+        raise MoneyError(_("amounts must be given as decimal strings, not floating point numbers"))
     if isinstance(value, int):
         fen = value * FEN_PER_YUAN
     elif isinstance(value, str):
         if not _YUAN_TEXT.fullmatch(value):
             raise MoneyError(
-                f"'{value[:40]}' is not a yuan amount: write digits with at most two decimals, "
-                'such as "12.34"'
+                _(
+                    "'%(value)s' is not a yuan amount: write digits with "
+                    'at most two decimals, such as "12.34"'
+                )
+                % {"value": value[:40]}
             )
         if len(value.lstrip("-").split(".")[0].lstrip("0")) > _MAX_YUAN_DIGITS:
-            raise MoneyError("amount is too large")
+            raise MoneyError(_("amount is too large"))
         fen = int(Decimal(value) * FEN_PER_YUAN)
         if Decimal(value) * FEN_PER_YUAN != fen:
-            raise MoneyError("amounts have at most two decimal places (whole fen)")
+            raise MoneyError(_("amounts have at most two decimal places (whole fen)"))
     elif isinstance(value, Decimal):
         if not value.is_finite():
-            raise MoneyError(f"'{value}' is not a finite amount")
+            raise MoneyError(_("'%(value)s' is not a finite amount") % {"value": value})
         if value and value.adjusted() >= _MAX_YUAN_DIGITS:
-            raise MoneyError("amount is too large")
+            raise MoneyError(_("amount is too large"))
         exponent = value.as_tuple().exponent
         # A finite Decimal has an int exponent; the letters are for NaN and infinity.
         if isinstance(exponent, int) and exponent < -2 and value != value.quantize(Decimal("0.01")):
-            raise MoneyError("amounts have at most two decimal places (whole fen)")
+            raise MoneyError(_("amounts have at most two decimal places (whole fen)"))
         fen = int(value * FEN_PER_YUAN)
     else:
-        raise MoneyError(f"'{value}' is not a decimal amount")
+        raise MoneyError(_("'%(value)s' is not a decimal amount") % {"value": value})
     if abs(fen) > MAX_FEN:
-        raise MoneyError("amount is too large")
+        raise MoneyError(_("amount is too large"))
     return Fen(fen)
 
 
@@ -78,7 +83,7 @@ def fen_to_yuan(fen: int) -> str:
 def bps_of(amount_fen: int, bps: int) -> Fen:
     """The share of `amount_fen` at `bps` basis points, rounded down to the fen."""
     if amount_fen < 0 or bps < 0:
-        raise MoneyError("shares are taken of non-negative amounts at non-negative rates")
+        raise MoneyError(_("shares are taken of non-negative amounts at non-negative rates"))
     return Fen(amount_fen * bps // BPS_WHOLE)
 
 
@@ -100,7 +105,7 @@ def apportion(gross_fen: int, *, fee_bps: int, share_bps: int) -> Split:
     integer division, which floors for non-negative operands.
     """
     if fee_bps + share_bps > BPS_WHOLE:
-        raise MoneyError("fee and department share together exceed 100 %")
+        raise MoneyError(_("fee and department share together exceed 100 %"))
     fee = bps_of(gross_fen, fee_bps)
     share = bps_of(gross_fen, share_bps)
     return Split(gross_fen, fee, share, gross_fen - fee - share)

@@ -325,7 +325,7 @@ class OrderAdmin(OrderPageMixin, ScopedAdmin):
         def approve(order, reason, amount):
             requests = order.refunds.filter(status=RefundStatus.REQUESTED).order_by("pk")
             if not requests:
-                raise BusinessRuleViolation("no refund request is open")
+                raise BusinessRuleViolation(_("no refund request is open"))
             for refund in requests:
                 refunds.refund_request_approve(actor=request.user, refund=refund, reason=reason)
 

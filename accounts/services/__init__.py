@@ -29,10 +29,10 @@ def _kind_flags(kinds: list[str]) -> dict[str, bool]:
     unknown = [kind for kind in kinds if kind not in KIND_FIELDS]
     if unknown:
         raise BusinessRuleViolation(
-            f"unknown merchant kind(s): {', '.join(unknown)}", field="kinds"
+            _("unknown merchant kind(s): %(names)s") % {"names": ", ".join(unknown)}, field="kinds"
         )
     if not kinds:
-        raise BusinessRuleViolation("name at least one merchant kind", field="kinds")
+        raise BusinessRuleViolation(_("name at least one merchant kind"), field="kinds")
     return {field: kind in kinds for kind, field in KIND_FIELDS.items()}
 
 
@@ -59,13 +59,16 @@ def merchant_register(
     existing = Merchant.objects.filter(credit_code=code).first()
     if existing is not None:
         raise BusinessRuleViolation(
-            f"credit code {code} is already registered (merchant #{existing.pk})",
+            _("credit code %(code)s is already registered (merchant #%(pk)s)")
+            % {"code": code, "pk": existing.pk},
             field="credit_code",
             code="unique",
         )
     unknown = set(profile) - set(MERCHANT_PROFILE_FIELDS)
     if unknown:
-        raise BusinessRuleViolation(f"unknown field(s): {', '.join(sorted(unknown))}")
+        raise BusinessRuleViolation(
+            _("unknown field(s): %(names)s") % {"names": ", ".join(sorted(unknown))}
+        )
     merchant = Merchant(
         legal_name=legal_name,
         credit_code=code,
@@ -110,7 +113,8 @@ def merchant_profile_write(
     unknown = set(changes) - set(MERCHANT_PROFILE_FIELDS)
     if unknown:
         raise BusinessRuleViolation(
-            f"these fields cannot be changed here: {', '.join(sorted(unknown))}"
+            _("these fields cannot be changed here: %(names)s")
+            % {"names": ", ".join(sorted(unknown))}
         )
     merchant = lock_one(Merchant, merchant.pk)
     updates: dict[str, object] = dict(changes)
@@ -212,13 +216,13 @@ def person_create(
     decided by core.scoping, not by Django's per-model permissions.
     """
     if is_operator and merchant is not None:
-        raise BusinessRuleViolation("an operator belongs to no merchant", field="merchant")
+        raise BusinessRuleViolation(_("an operator belongs to no merchant"), field="merchant")
     if merchant is not None and role not in MerchantRole.values:
-        raise BusinessRuleViolation("a merchant's person is its owner or staff", field="role")
+        raise BusinessRuleViolation(_("a merchant's person is its owner or staff"), field="role")
     if not is_operator and merchant is None:
-        raise BusinessRuleViolation("name the merchant this person works for", field="merchant")
+        raise BusinessRuleViolation(_("name the merchant this person works for"), field="merchant")
     if User.objects.filter(username=username).exists():
-        raise BusinessRuleViolation("this username is taken", field="username", code="unique")
+        raise BusinessRuleViolation(_("this username is taken"), field="username", code="unique")
     user = User(
         username=username,
         email=email,

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -151,6 +152,6 @@ class RecognitionViewSet(ScopedReadOnlyViewSet):
         data.is_valid(raise_exception=True)
         product = data.validated_data["product"]
         if not (is_operator(request.user) or product.provider_id == merchant_id_of(request.user)):
-            raise BusinessRuleViolation("no such product", field="product")
+            raise BusinessRuleViolation(_("no such product"), field="product")
         recognition = services.recognition_create(actor=request.user, **data.validated_data)
         return Response(RecognitionSerializer(recognition).data, status=status.HTTP_201_CREATED)

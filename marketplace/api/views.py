@@ -1,5 +1,6 @@
 """Orders for operators and for merchants' integrations; the payment channel's webhook."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
@@ -181,7 +182,7 @@ class OrderViewSet(ScopedReadOnlyViewSet):
         order = self.get_object()
         refund = Refund.objects.filter(order=order, pk=data["refund"]).first()
         if refund is None:
-            raise BusinessRuleViolation("no such refund request on this order", field="refund")
+            raise BusinessRuleViolation(_("no such refund request on this order"), field="refund")
         decide(actor=request.user, refund=refund, reason=data["reason"])
         return self._detail(order)
 

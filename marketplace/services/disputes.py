@@ -6,6 +6,7 @@ accepted automatically, refunds wait for the resolution and clearing skips it.
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.exceptions import BusinessRuleViolation, Conflict, InvalidTransition
@@ -36,8 +37,10 @@ def order_dispute_open(*, actor: User, order: Order, reason: str) -> Dispute:
             model_label=str(Order._meta.verbose_name),
             current=order.status,
             target="disputed",
-            detail=f"a dispute is opened after delivery and before clearing; "
-            f"this order is {order.status}",
+            detail=_(
+                "a dispute is opened after delivery and before clearing; this order is %(status)s"
+            )
+            % {"status": order.status},
         )
     dispute = Dispute.objects.create(order=order, reason=reason, opened_by=actor)
     order.is_disputed = True
@@ -65,7 +68,7 @@ def order_dispute_resolve(
     order = lock_one(Order, order.pk)
     _require_side(order, actor, OPERATOR)
     if not order.is_disputed:
-        raise Conflict("no dispute is open on this order", code="not_disputed")
+        raise Conflict(_("no dispute is open on this order"), code="not_disputed")
     dispute = Dispute.objects.select_for_update().get(order=order, outcome="")
     escrow = order.escrow_fen
     if outcome == DisputeOutcome.RELEASE:
@@ -75,12 +78,15 @@ def order_dispute_resolve(
     elif outcome == DisputeOutcome.SPLIT:
         if refund_fen is None or not 0 < refund_fen < escrow:
             raise BusinessRuleViolation(
-                f"a split refunds more than 0.00 and less than the {fen_to_yuan(escrow)} in escrow",
+                _("a split refunds more than 0.00 and less than the %(value)s in escrow")
+                % {"value": fen_to_yuan(escrow)},
                 field="refund",
             )
         refunded = refund_fen
     else:
-        raise BusinessRuleViolation(f"unknown outcome '{outcome}'", field="outcome")
+        raise BusinessRuleViolation(
+            _("unknown outcome '%(outcome)s'") % {"outcome": outcome}, field="outcome"
+        )
     if refunded:
         _refund_locked(
             order,

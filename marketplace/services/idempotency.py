@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Merchant
 from core.exceptions import BusinessRuleViolation, Conflict
@@ -34,8 +35,10 @@ def _request_fingerprint(data) -> str:
 def _replay(row: OrderIdempotencyKey, fingerprint: str) -> tuple[int, dict]:
     if row.request_hash != fingerprint:
         raise Conflict(
-            "this Idempotency-Key was already used with a different request body; "
-            "use a new key for a new order",
+            _(
+                "this Idempotency-Key was already used with a different "
+                "request body; use a new key for a new order"
+            ),
             code="idempotency_key_reused",
             extra={"field": "Idempotency-Key"},
         )
@@ -43,7 +46,7 @@ def _replay(row: OrderIdempotencyKey, fingerprint: str) -> tuple[int, dict]:
         # The key's row and its response commit together, so a committed key
         # without a response would mean the table was edited by hand.
         raise Conflict(
-            "this Idempotency-Key has no stored response; use a new key",
+            _("this Idempotency-Key has no stored response; use a new key"),
             code="idempotency_key_incomplete",
             extra={"field": "Idempotency-Key"},
         )
@@ -65,7 +68,8 @@ def idempotent_order_create(
     key = (key or "").strip()
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise BusinessRuleViolation(
-            f"send an Idempotency-Key header of 1 to {MAX_KEY_LENGTH} printable characters",
+            _("send an Idempotency-Key header of 1 to %(max_key_length)s printable characters")
+            % {"max_key_length": MAX_KEY_LENGTH},
             field="Idempotency-Key",
             code="required",
         )

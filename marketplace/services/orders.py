@@ -247,23 +247,29 @@ def _check_sellable(*, buyer: Merchant, plan: PricingPlan) -> None:
     seller = product.provider
     if not buyer.is_active:
         raise BusinessRuleViolation(
-            f"the buyer merchant is {buyer.status}, not active", field="buyer", code="inactive"
+            _("the buyer merchant is %(status)s, not active") % {"status": buyer.status},
+            field="buyer",
+            code="inactive",
         )
     if buyer.pk == seller.pk or buyer.credit_code == seller.credit_code:
         raise BusinessRuleViolation(
-            "a merchant cannot buy its own product (same merchant or credit code)",
+            _("a merchant cannot buy its own product (same merchant or credit code)"),
             field="plan",
             code="own_product",
         )
     if product.status != ProductStatus.LISTED:
         raise BusinessRuleViolation(
-            f"the product is {product.status}, not listed", field="plan", code="not_listed"
+            _("the product is %(status)s, not listed") % {"status": product.status},
+            field="plan",
+            code="not_listed",
         )
     if not plan.is_active:
-        raise BusinessRuleViolation("this plan is no longer on sale", field="plan", code="off_sale")
+        raise BusinessRuleViolation(
+            _("this plan is no longer on sale"), field="plan", code="off_sale"
+        )
     if not seller.is_active:
         raise BusinessRuleViolation(
-            "the seller is not active on the exchange", field="plan", code="seller_inactive"
+            _("the seller is not active on the exchange"), field="plan", code="seller_inactive"
         )
 
 
@@ -272,29 +278,33 @@ def _check_scenario(*, product: Product, scenario: Scenario | None) -> None:
     if product.source_kind != DataSourceKind.PUBLIC:
         if scenario is not None:
             raise BusinessRuleViolation(
-                "this product is not built on public data; do not name a scenario",
+                _("this product is not built on public data; do not name a scenario"),
                 field="scenario",
             )
         return
     if scenario is None:
         raise BusinessRuleViolation(
-            "this product is built on public data: name the authorized scenario "
-            "the purchase serves",
+            _(
+                "this product is built on public data: name the "
+                "authorized scenario the purchase serves"
+            ),
             field="scenario",
             code="required",
         )
     if product.grant_id is None or scenario.grant_id != product.grant_id:
         raise BusinessRuleViolation(
-            "the scenario is not under the product's grant", field="scenario", code="wrong_grant"
+            _("the scenario is not under the product's grant"), field="scenario", code="wrong_grant"
         )
     if not product.scenarios.filter(pk=scenario.pk).exists():
         raise BusinessRuleViolation(
-            "the product does not serve this scenario", field="scenario", code="not_served"
+            _("the product does not serve this scenario"), field="scenario", code="not_served"
         )
     if not publicdata_rules.scenario_in_force(scenario):
         raise BusinessRuleViolation(
-            "the scenario is not authorized now (no passing assessment, authorization "
-            "or active grant)",
+            _(
+                "the scenario is not authorized now (no passing "
+                "assessment, authorization or active grant)"
+            ),
             field="scenario",
             code="not_in_force",
         )
@@ -325,7 +335,7 @@ def order_place(
     per plan at a time.
     """
     if actor is not None and not is_operator(actor) and actor.merchant_id != buyer.pk:
-        raise PermissionDenied("a merchant's people place orders for their own merchant only")
+        raise PermissionDenied(_("a merchant's people place orders for their own merchant only"))
     plan = PricingPlan.objects.select_related(
         "product__provider", "product__grant__department", "product__grant__industry"
     ).get(pk=plan.pk)
@@ -333,11 +343,11 @@ def order_place(
     _check_sellable(buyer=buyer, plan=plan)
     _check_scenario(product=product, scenario=scenario)
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
-        raise BusinessRuleViolation("a whole number of at least 1", field="quantity")
+        raise BusinessRuleViolation(_("a whole number of at least 1"), field="quantity")
     period_start = period_end = None
     if plan.kind == PlanKind.METERED:
         if quantity != 1:
-            raise BusinessRuleViolation("a metered plan is agreed to once", field="quantity")
+            raise BusinessRuleViolation(_("a metered plan is agreed to once"), field="quantity")
         if Order.objects.filter(
             buyer=buyer,
             plan=plan,
@@ -352,33 +362,38 @@ def order_place(
             ],
         ).exists():
             raise Conflict(
-                "you already hold this metered plan; its usage is billed monthly",
+                _("you already hold this metered plan; its usage is billed monthly"),
                 code="metered_held",
             )
         amount_fen = 0
     elif plan.kind == PlanKind.FREE:
         if quantity != 1:
-            raise BusinessRuleViolation("a free plan is ordered once", field="quantity")
+            raise BusinessRuleViolation(_("a free plan is ordered once"), field="quantity")
         amount_fen = 0
     elif plan.kind == PlanKind.ONE_OFF:
         if quantity > MAX_QUANTITY:
-            raise BusinessRuleViolation(f"at most {MAX_QUANTITY}", field="quantity")
+            raise BusinessRuleViolation(
+                _("at most %(max_quantity)s") % {"max_quantity": MAX_QUANTITY}, field="quantity"
+            )
         amount_fen = plan.price_fen * quantity
     else:
         if quantity > MAX_PERIODS:
-            raise BusinessRuleViolation(f"at most {MAX_PERIODS} periods", field="quantity")
+            raise BusinessRuleViolation(
+                _("at most %(max_periods)s periods") % {"max_periods": MAX_PERIODS},
+                field="quantity",
+            )
         today = timezone.localdate()
         start = start_on or today
         if start < today or start > today + MAX_START_AHEAD:
             raise BusinessRuleViolation(
-                "a subscription starts today or within the next 90 days", field="start_on"
+                _("a subscription starts today or within the next 90 days"), field="start_on"
             )
         period_start, period_end = subscription_period(plan, start, quantity)
         amount_fen = plan.price_fen * quantity
     if start_on is not None and plan.kind != PlanKind.SUBSCRIPTION:
-        raise BusinessRuleViolation("only subscriptions have a start date", field="start_on")
+        raise BusinessRuleViolation(_("only subscriptions have a start date"), field="start_on")
     if amount_fen > MAX_FEN:
-        raise BusinessRuleViolation("the amount is too large for one order", field="quantity")
+        raise BusinessRuleViolation(_("the amount is too large for one order"), field="quantity")
     return _order_create(
         actor=actor,
         buyer=buyer,
@@ -439,7 +454,9 @@ def order_deliver_by_exchange(*, actor: User | None, order: Order, note: str) ->
 
 def _accept_locked(order: Order, *, actor: User | None, reason: str) -> bool:
     if order.is_disputed and order.status == OrderStatus.DELIVERED:
-        raise Conflict("a dispute is open on this order; an operator resolves it", code="disputed")
+        raise Conflict(
+            _("a dispute is open on this order; an operator resolves it"), code="disputed"
+        )
     return _move(
         order, to=OrderStatus.ACCEPTED, actor=actor, reason=reason, accepted_at=timezone.now()
     )

@@ -56,9 +56,11 @@ def payment_signature(body: bytes, secret: str | None = None) -> str:
 def _text(data: dict, field: str, max_length: int) -> str:
     value = data.get(field)
     if not isinstance(value, str) or not value.strip():
-        raise BusinessRuleViolation("required, a non-empty string", field=field)
+        raise BusinessRuleViolation(_("required, a non-empty string"), field=field)
     if len(value) > max_length:
-        raise BusinessRuleViolation(f"at most {max_length} characters", field=field)
+        raise BusinessRuleViolation(
+            _("at most %(max_length)s characters") % {"max_length": max_length}, field=field
+        )
     return value.strip()
 
 
@@ -72,22 +74,22 @@ def payment_notice_parse(
     # Depth and NUL characters are checked as for every other JSON body.
     data = json_loads_checked(body)
     if not isinstance(data, dict):
-        raise BusinessRuleViolation("the body is a JSON object", code="parse_error")
+        raise BusinessRuleViolation(_("the body is a JSON object"), code="parse_error")
     timestamp = data.get("timestamp")
     if isinstance(timestamp, bool) or not isinstance(timestamp, int):
-        raise BusinessRuleViolation("Unix seconds, an integer", field="timestamp")
+        raise BusinessRuleViolation(_("Unix seconds, an integer"), field="timestamp")
     now = now or timezone.now()
     try:
         sent_at = dt.datetime.fromtimestamp(timestamp, tz=dt.UTC)
     except (OverflowError, OSError, ValueError) as exc:
-        raise BusinessRuleViolation("not a valid time", field="timestamp") from exc
+        raise BusinessRuleViolation(_("not a valid time"), field="timestamp") from exc
     if abs(now - sent_at) > MAX_CLOCK_SKEW:
         raise BusinessRuleViolation(
-            "more than 5 minutes away from the exchange's clock", field="timestamp", code="stale"
+            _("more than 5 minutes away from the exchange's clock"), field="timestamp", code="stale"
         )
     amount = data.get("amount")
     if not isinstance(amount, str):
-        raise BusinessRuleViolation('yuan as a decimal string, such as "12.34"', field="amount")
+        raise BusinessRuleViolation(_('yuan as a decimal string, such as "12.34"'), field="amount")
     try:
         amount_fen = yuan_to_fen(amount)
     except MoneyError as exc:
@@ -114,17 +116,20 @@ def order_pay(*, notice: PaymentNotice) -> tuple[Order, str]:
     from settlements.services.ledger import Line, account_get, journal_post
 
     if PaymentNotification.objects.filter(nonce=notice.nonce).exists():
-        raise Conflict("this nonce was already used: a replayed notification", code="replay")
+        raise Conflict(_("this nonce was already used: a replayed notification"), code="replay")
     pk = Order.objects.filter(number=notice.order_number).values_list("pk", flat=True).first()
     if pk is None:
-        raise BusinessRuleViolation("no such order", field="order_number", code="not_found")
+        raise BusinessRuleViolation(_("no such order"), field="order_number", code="not_found")
     with transaction.atomic():
         order = lock_one(Order, pk)
         if order.status == OrderStatus.PENDING_PAYMENT:
             if notice.amount_fen != order.amount_fen:
                 raise BusinessRuleViolation(
-                    f"the order's amount is {fen_to_yuan(order.amount_fen)}, "
-                    f"not {fen_to_yuan(notice.amount_fen)}",
+                    _("the order's amount is %(amount)s, not %(amount2)s")
+                    % {
+                        "amount": fen_to_yuan(order.amount_fen),
+                        "amount2": fen_to_yuan(notice.amount_fen),
+                    },
                     field="amount",
                     code="mismatch",
                 )
@@ -133,7 +138,10 @@ def order_pay(*, notice: PaymentNotice) -> tuple[Order, str]:
             outcome = PaymentOutcome.DUPLICATE
         else:
             # Cancelled before the money arrived: the channel must send it back.
-            raise Conflict(f"the order is {order.status} and takes no payment", code="not_payable")
+            raise Conflict(
+                _("the order is %(status)s and takes no payment") % {"status": order.status},
+                code="not_payable",
+            )
         try:
             with transaction.atomic():
                 PaymentNotification.objects.create(
@@ -146,7 +154,7 @@ def order_pay(*, notice: PaymentNotice) -> tuple[Order, str]:
                 )
         except IntegrityError as exc:
             raise Conflict(
-                "this nonce was already used: a replayed notification", code="replay"
+                _("this nonce was already used: a replayed notification"), code="replay"
             ) from exc
         if outcome == PaymentOutcome.DUPLICATE:
             return order, outcome

@@ -6,6 +6,7 @@ entry in the same transaction; a full refund ends the order in 'refunded'.
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.exceptions import BusinessRuleViolation, Conflict, InvalidTransition
@@ -27,16 +28,18 @@ def _check_refundable(order: Order, amount_fen: int, *, field: str = "amount") -
             model_label=str(Order._meta.verbose_name),
             current=order.status,
             target=OrderStatus.REFUNDED,
-            detail=f"an order that is {order.status} holds no escrow to refund",
+            detail=_("an order that is %(status)s holds no escrow to refund")
+            % {"status": order.status},
         )
     if order.clearing_batch_id is not None:
         # Clearing has computed this order's split; the money is no longer ours to return.
-        raise Conflict("clearing has already taken this order", code="in_clearing")
+        raise Conflict(_("clearing has already taken this order"), code="in_clearing")
     if amount_fen <= 0:
-        raise BusinessRuleViolation("a refund is more than 0.00", field=field)
+        raise BusinessRuleViolation(_("a refund is more than 0.00"), field=field)
     if amount_fen > order.escrow_fen:
         raise BusinessRuleViolation(
-            f"at most {fen_to_yuan(order.escrow_fen)} is left in escrow for this order",
+            _("at most %(escrow)s is left in escrow for this order")
+            % {"escrow": fen_to_yuan(order.escrow_fen)},
             field=field,
             code="exceeds_escrow",
         )
@@ -133,7 +136,7 @@ def _refund_locked(
 def _refuse_while_disputed(order: Order) -> None:
     if order.is_disputed:
         raise Conflict(
-            "a dispute is open on this order; refunds go through the dispute's resolution",
+            _("a dispute is open on this order; refunds go through the dispute's resolution"),
             code="disputed",
         )
 
@@ -182,7 +185,10 @@ def _lock_request(refund: Refund) -> tuple[Order, Refund]:
     order = lock_one(Order, refund.order_id)
     refund = lock_one(Refund, refund.pk)
     if refund.status != RefundStatus.REQUESTED:
-        raise Conflict(f"this refund request is already {refund.status}", code="decided")
+        raise Conflict(
+            _("this refund request is already %(status)s") % {"status": refund.status},
+            code="decided",
+        )
     return order, refund
 
 

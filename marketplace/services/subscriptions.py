@@ -5,6 +5,7 @@ import logging
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.exceptions import BusinessRuleViolation
@@ -45,7 +46,7 @@ def order_renew(*, actor: User | None, order: Order) -> Order | None:
         if existing is not None:
             return existing
         if previous.plan.kind != PlanKind.SUBSCRIPTION or previous.period_end is None:
-            raise BusinessRuleViolation("only subscription orders renew", field="order")
+            raise BusinessRuleViolation(_("only subscription orders renew"), field="order")
         plan = PricingPlan.objects.select_related(
             "product__provider", "product__grant__department", "product__grant__industry"
         ).get(pk=previous.plan_id)

@@ -110,11 +110,11 @@ def usage_record_submit(
     if actor is not None and getattr(actor, "merchant_id", None) != seller.pk:
         from django.core.exceptions import PermissionDenied
 
-        raise PermissionDenied("usage is reported by the seller's own gateway")
+        raise PermissionDenied(_("usage is reported by the seller's own gateway"))
     if plan.product.provider_id != seller.pk:
-        raise BusinessRuleViolation("the plan is not one of your products' plans", field="plan")
+        raise BusinessRuleViolation(_("the plan is not one of your products' plans"), field="plan")
     if plan.kind != PlanKind.METERED:
-        raise BusinessRuleViolation("usage is recorded for metered plans only", field="plan")
+        raise BusinessRuleViolation(_("usage is recorded for metered plans only"), field="plan")
     if hasattr(plan.product, "upstream"):
         raise BusinessRuleViolation(
             _(
@@ -125,16 +125,18 @@ def usage_record_submit(
             code="gateway_measured",
         )
     if buyer.pk == seller.pk:
-        raise BusinessRuleViolation("a merchant does not bill itself", field="buyer")
+        raise BusinessRuleViolation(_("a merchant does not bill itself"), field="buyer")
     if not 0 < calls <= MAX_CALLS_PER_RECORD:
         raise BusinessRuleViolation(
-            f"between 1 and {MAX_CALLS_PER_RECORD} calls per record", field="calls"
+            _("between 1 and %(max_calls_per_record)s calls per record")
+            % {"max_calls_per_record": MAX_CALLS_PER_RECORD},
+            field="calls",
         )
     now = timezone.now()
     if used_at > now + FUTURE_TOLERANCE:
-        raise BusinessRuleViolation("usage cannot be in the future", field="used_at")
+        raise BusinessRuleViolation(_("usage cannot be in the future"), field="used_at")
     if used_at < now - MAX_AGE:
-        raise BusinessRuleViolation("usage more than a year old is not billed", field="used_at")
+        raise BusinessRuleViolation(_("usage more than a year old is not billed"), field="used_at")
     day = timezone.localtime(used_at).date()
     if not _has_order_in_force(seller=seller, buyer=buyer, plan=plan, day=day):
         raise BusinessRuleViolation(
@@ -147,7 +149,10 @@ def usage_record_submit(
         month = month_start(timezone.localtime(used_at).date())
         if Order.objects.filter(plan=plan, buyer=buyer, billed_month=month).exists():
             raise BusinessRuleViolation(
-                f"usage for {month:%Y-%m} has already been billed", field="used_at", code="billed"
+                _("usage for %(month)s has already been billed")
+                % {"month": format(month, "%Y-%m")},
+                field="used_at",
+                code="billed",
             )
         try:
             with transaction.atomic():
@@ -163,7 +168,8 @@ def usage_record_submit(
             existing = UsageRecord.objects.get(seller=seller, record_id=record_id)
     if not _same(existing, buyer_id=buyer.pk, plan_id=plan.pk, calls=calls, used_at=used_at):
         raise Conflict(
-            f"record id '{record_id}' was already reported with other figures",
+            _("record id '%(record_id)s' was already reported with other figures")
+            % {"record_id": record_id},
             code="record_id_reused",
         )
     return existing, False

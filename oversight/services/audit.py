@@ -9,6 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core import jobs
@@ -298,7 +299,7 @@ def finding_resolve(*, actor: User, finding: AuditFinding, reason: str) -> Audit
     records a decision, it does not silence the audit.
     """
     if not (reason or "").strip():
-        raise BusinessRuleViolation("say why the finding is resolved", field="reason")
+        raise BusinessRuleViolation(_("say why the finding is resolved"), field="reason")
     return _finding_move(
         actor=actor,
         finding=finding,

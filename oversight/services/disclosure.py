@@ -14,6 +14,7 @@ import datetime as dt
 
 from django.db.models import F, Prefetch, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.exceptions import BusinessRuleViolation
 from core.filters import local_day_start
@@ -32,12 +33,14 @@ def disclosure_year_check(year) -> int:
         year = int(str(year).strip())
     except (TypeError, ValueError):
         raise BusinessRuleViolation(
-            "give the year as four digits, e.g. 2025", field="year"
+            _("give the year as four digits, e.g. 2025"), field="year"
         ) from None
     current = timezone.localdate().year
     if not FIRST_YEAR <= year <= current:
         raise BusinessRuleViolation(
-            f"the year must be between {FIRST_YEAR} and {current}", field="year"
+            _("the year must be between %(first_year)s and %(current)s")
+            % {"first_year": FIRST_YEAR, "current": current},
+            field="year",
         )
     return year
 

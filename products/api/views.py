@@ -1,4 +1,5 @@
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -190,11 +191,11 @@ class ProductViewSet(ServiceUpdateMixin, ScopedReadOnlyViewSet):
         if not is_operator(request.user):
             if provider is not None and provider.pk != merchant_id_of(request.user):
                 raise BusinessRuleViolation(
-                    "you create products for your own merchant only", field="provider"
+                    _("you create products for your own merchant only"), field="provider"
                 )
             provider = request.user.merchant
         elif provider is None:
-            raise BusinessRuleViolation("name the provider merchant", field="provider")
+            raise BusinessRuleViolation(_("name the provider merchant"), field="provider")
         product = services.product_create(actor=request.user, provider=provider, **fields)
         return self._detail(product, status.HTTP_201_CREATED)
 
@@ -309,7 +310,7 @@ class PlanViewSet(ServiceUpdateMixin, ScopedReadOnlyViewSet):
         terms = dict(data.validated_data)
         product = terms.pop("product")
         if not (is_operator(request.user) or product.provider_id == merchant_id_of(request.user)):
-            raise BusinessRuleViolation("no such product", field="product")
+            raise BusinessRuleViolation(_("no such product"), field="product")
         plan = services.plan_create(actor=request.user, product=product, **terms)
         return Response(PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
 
@@ -349,7 +350,7 @@ class RevisionViewSet(ScopedReadOnlyViewSet):
         data.is_valid(raise_exception=True)
         product = data.validated_data["product"]
         if not (is_operator(request.user) or product.provider_id == merchant_id_of(request.user)):
-            raise BusinessRuleViolation("no such product", field="product")
+            raise BusinessRuleViolation(_("no such product"), field="product")
         revision = services.revision_open(
             actor=request.user,
             product=product,
@@ -434,7 +435,7 @@ class RevisionPlanViewSet(ServiceUpdateMixin, ScopedReadOnlyViewSet):
             is_operator(request.user)
             or revision.product.provider_id == merchant_id_of(request.user)
         ):
-            raise BusinessRuleViolation("no such revision", field="revision")
+            raise BusinessRuleViolation(_("no such revision"), field="revision")
         plan = services.revision_plan_create(actor=request.user, revision=revision, **terms)
         return Response(RevisionPlanSerializer(plan).data, status=status.HTTP_201_CREATED)
 

@@ -1,6 +1,7 @@
 import datetime as dt
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from core.api import YuanField
@@ -128,7 +129,7 @@ class ClearingRunInputSerializer(serializers.Serializer):
 
     def validate_business_date(self, value: dt.date) -> dt.date:
         if value.year < 2000:
-            raise serializers.ValidationError("the exchange did not trade before 2000")
+            raise serializers.ValidationError(_("the exchange did not trade before 2000"))
         return value
 
 

@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.exceptions import BusinessRuleViolation
@@ -18,13 +19,13 @@ def _own_product(*, actor: User, product: Product | int) -> Product:
     product_id = getattr(product, "pk", product)
     found = scope_to_merchant(Product.objects.all(), actor).filter(pk=product_id).first()
     if found is None:
-        raise BusinessRuleViolation("no such product among yours", field="product")
+        raise BusinessRuleViolation(_("no such product among yours"), field="product")
     return found
 
 
 def _check_amount(amount_fen: int) -> None:
     if not 0 <= amount_fen <= MAX_FEN:
-        raise BusinessRuleViolation("give a cost between 0 and 10^13 yuan", field="amount")
+        raise BusinessRuleViolation(_("give a cost between 0 and 10^13 yuan"), field="amount")
 
 
 @transaction.atomic
@@ -56,7 +57,9 @@ def cost_line_update(*, actor: User, line: ProductCostLine, **changes) -> Produc
     """Correct a cost line; moving it to another product follows the same ownership rule."""
     unknown = set(changes) - set(COST_LINE_FIELDS)
     if unknown:
-        raise BusinessRuleViolation(f"unknown field(s): {', '.join(sorted(unknown))}")
+        raise BusinessRuleViolation(
+            _("unknown field(s): %(names)s") % {"names": ", ".join(sorted(unknown))}
+        )
     line = ProductCostLine.objects.select_for_update().get(pk=line.pk)
     if "product" in changes:
         changes["product"] = _own_product(actor=actor, product=changes["product"])

@@ -29,6 +29,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core import jobs
@@ -142,7 +143,7 @@ def clearing_prepare(
     """
     if business_date >= timezone.localdate():
         raise BusinessRuleViolation(
-            "a business day is cleared after it has ended", field="business_date"
+            _("a business day is cleared after it has ended"), field="business_date"
         )
     chunk_size = chunk_size or settings.EXCHANGE_CLEARING_CHUNK_SIZE
     batch = _batch_get_or_create(business_date, actor)
@@ -152,7 +153,8 @@ def clearing_prepare(
         batch = lock_batch(batch.pk)
         if batch.status in (ClearingStatus.CONFIRMED, ClearingStatus.SETTLED):
             raise Conflict(
-                f"the batch of {business_date} is already {batch.status}; it cannot be re-run",
+                _("the batch of %(business_date)s is already %(status)s; it cannot be re-run")
+                % {"business_date": business_date, "status": batch.status},
                 code="batch_closed",
             )
         pending = list(batch.chunks.filter(status=ChunkStatus.PENDING).values_list("pk", flat=True))

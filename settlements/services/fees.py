@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.exceptions import BusinessRuleViolation
@@ -71,11 +72,13 @@ def fee_bps_for(*, board_id: int | None, delivery_mode: str, day: dt.date) -> in
 
 def _check(*, fee_bps: int, delivery_mode: str, effective_from, effective_until) -> None:
     if not 0 <= fee_bps <= BPS_WHOLE:
-        raise BusinessRuleViolation("give a rate between 0 and 10000 bps", field="fee_bps")
+        raise BusinessRuleViolation(_("give a rate between 0 and 10000 bps"), field="fee_bps")
     if delivery_mode and delivery_mode not in DeliveryMode.values:
-        raise BusinessRuleViolation("unknown delivery mode", field="delivery_mode")
+        raise BusinessRuleViolation(_("unknown delivery mode"), field="delivery_mode")
     if effective_until is not None and effective_until <= effective_from:
-        raise BusinessRuleViolation("must be after the first day in force", field="effective_until")
+        raise BusinessRuleViolation(
+            _("must be after the first day in force"), field="effective_until"
+        )
 
 
 def _unique(*, board, delivery_mode: str, effective_from, exclude_pk=None) -> None:
@@ -84,7 +87,7 @@ def _unique(*, board, delivery_mode: str, effective_from, exclude_pk=None) -> No
     ).exclude(pk=exclude_pk)
     if clash.exists():
         raise BusinessRuleViolation(
-            "a rate for this board and delivery mode already starts on this day",
+            _("a rate for this board and delivery mode already starts on this day"),
             field="effective_from",
             code="unique",
         )
@@ -125,7 +128,9 @@ def fee_schedule_update(*, actor: User, schedule: FeeSchedule, **changes) -> Fee
     allowed = {"board", "delivery_mode", "fee_bps", "effective_from", "effective_until", "note"}
     unknown = set(changes) - allowed
     if unknown:
-        raise BusinessRuleViolation(f"these fields cannot be changed: {', '.join(sorted(unknown))}")
+        raise BusinessRuleViolation(
+            _("these fields cannot be changed: %(names)s") % {"names": ", ".join(sorted(unknown))}
+        )
     schedule = FeeSchedule.objects.select_for_update().get(pk=schedule.pk)
     for field, value in changes.items():
         setattr(schedule, field, value)

@@ -15,6 +15,7 @@ from collections import defaultdict
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.exceptions import Conflict
@@ -159,7 +160,7 @@ def payout_mark_paid(*, actor: User, payout: Payout, bank_reference: str = "") -
         return payout
     if payout.status != PayoutStatus.PENDING:
         raise Conflict(
-            "this payout was carried over into a later one; pay that one instead",
+            _("this payout was carried over into a later one; pay that one instead"),
             code="payout_carried_over",
             extra={"carried_into": payout.carried_into_id},
         )
