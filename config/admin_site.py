@@ -1,9 +1,10 @@
 """The exchange's admin site: Django's, with a landing page for each role.
 
 A merchant's people land on their desk (what waits on them, their balances,
-the next payout) above the usual list of models; operators keep Django's
-index. Pages that belong to no single model (the market) are added here, so
-they sit under /admin/ behind the same sign-in and permission checks.
+the next payout) above the usual list of models; operators see their queues
+(the operator desk) above it. Pages that belong to no single model (the
+market) are added here, so they sit under /admin/ behind the same sign-in and
+permission checks.
 """
 
 from django.contrib import admin
@@ -23,6 +24,14 @@ class ExchangeAdminSite(admin.AdminSite):
             context["desk"] = merchant_desk(user=request.user)
             response.context_data = context
             response.template_name = "admin/marketplace/merchant_index.html"
+        elif is_operator(request.user):
+            from oversight.home import operator_queues
+
+            # Operators land on their queues, above the list of models.
+            context = response.context_data if response.context_data is not None else {}
+            context["queues"] = operator_queues()
+            response.context_data = context
+            response.template_name = "admin/operator_index.html"
         return response
 
     def get_urls(self):

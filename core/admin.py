@@ -14,7 +14,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models, transaction
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -26,6 +26,22 @@ from core.exceptions import BrokerUnavailable, BusinessRuleViolation, Conflict, 
 from core.formatting import format_yuan
 from core.input import max_text_length
 from core.scoping import is_operator, merchant_id_of, role_may_write, scope_to_merchant
+
+
+def refusal_messages(exc: forms.ValidationError, model: type[models.Model]) -> list[str]:
+    """A refusal's messages, each naming its field as people read it, for the message bar."""
+    if not hasattr(exc, "error_dict"):
+        return [str(message) for message in exc.messages]
+    found = []
+    for field, errors in exc.message_dict.items():
+        try:
+            label = str(getattr(model._meta.get_field(field), "verbose_name", field))
+        except FieldDoesNotExist:
+            label = field
+        for message in errors:
+            named = field in ("__all__", "non_field_errors")
+            found.append(message if named else f"{label}: {message}")
+    return found
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -47,6 +63,18 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return scope_to_merchant(super().get_queryset(request), request.user)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # A service that refuses inside save_model or save_formset raises a
+        # ValidationError after the form has passed; Django would answer 500.
+        # Its transaction is rolled back, so nothing changed: say why, and send
+        # the person back to the page they were on.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except forms.ValidationError as exc:
+            for message in refusal_messages(exc, self.model):
+                messages.error(request, message)
+            return HttpResponseRedirect(request.get_full_path())
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         # Free text has the same limit in the admin as in the API.

@@ -28,3 +28,13 @@ def test_operator_desk_counts_the_queues_with_links(client, operator, merchant_a
 def test_merchants_do_not_open_the_operator_desk(client, merchant_a):
     client.force_login(PersonFactory(merchant=merchant_a, merchant_role="owner"))
     assert client.get(reverse("operator-home")).status_code == 403
+
+
+def test_operators_land_on_their_queues_above_the_models(client, operator):
+    client.force_login(operator)
+    response = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="operator-queues"' in page
+    assert reverse("operator-home") in page
+    assert "app-products" in page  # the list of models stays below
