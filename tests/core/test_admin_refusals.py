@@ -24,9 +24,9 @@ class RefusingIndustryAdmin(ReferenceSavedThroughServices):
 def _post(user, data):
     request = RequestFactory().post("/admin/products/industry/add/", data)
     request.user = user
-    request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]  # as the test client does
+    request._dont_enforce_csrf_checks = True  # as the test client does
     request.session = SessionStore()
-    request._messages = FallbackStorage(request)  # type: ignore[attr-defined]
+    request._messages = FallbackStorage(request)
     return request
 
 
