@@ -30,7 +30,7 @@ run: setup
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# The test suite with branch coverage (pyproject.toml [tool.coverage]); CI runs this.
+# The test suite with branch coverage (pyproject.toml [tool.coverage]), as .ci/run runs `make test`.
 coverage: setup
 	$(BIN)/pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
