@@ -15,23 +15,23 @@ from core.scoping import is_operator, merchant_id_of
 
 class ExchangeAdminSite(admin.AdminSite):
     def index(self, request, extra_context=None):
-        response = super().index(request, extra_context)
-        if merchant_id_of(request.user) is not None and not is_operator(request.user):
-            from marketplace.desk import merchant_desk
-
-            # The response renders lazily: the desk joins its context before it does.
-            context = response.context_data if response.context_data is not None else {}
-            context["desk"] = merchant_desk(user=request.user)
-            response.context_data = context
-            response.template_name = "admin/marketplace/merchant_index.html"
-        elif is_operator(request.user):
+        landing: dict[str, object]
+        # Each role's landing page joins the index's context as extra context
+        # and renders with its own template, which extends Django's index.
+        if is_operator(request.user):
             from oversight.home import operator_queues
 
-            # Operators land on their queues, above the list of models.
-            context = response.context_data if response.context_data is not None else {}
-            context["queues"] = operator_queues()
-            response.context_data = context
-            response.template_name = "admin/operator_index.html"
+            template = "admin/operator_index.html"
+            landing = {"queues": operator_queues()}
+        elif merchant_id_of(request.user) is not None:
+            from marketplace.desk import merchant_desk
+
+            template = "admin/marketplace/merchant_index.html"
+            landing = {"desk": merchant_desk(user=request.user)}
+        else:
+            return super().index(request, extra_context)
+        response = super().index(request, {**(extra_context or {}), **landing})
+        response.template_name = template
         return response
 
     def get_urls(self):
