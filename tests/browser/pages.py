@@ -65,15 +65,46 @@ def apply_to_join(steps, page, tmp_path: Path, company: dict) -> MerchantApplica
     return MerchantApplication.objects.get(merchant__credit_code=company["credit_code"])
 
 
+def link_from_mail(to: str, path: str) -> str:
+    """The link of the last e-mail sent to `to` whose path contains `path`."""
+    bodies = [m.body for m in mail.outbox if to in m.to]
+    assert bodies, f"no e-mail to {to}"
+    link = re.search(rf"https?://\S+{re.escape(path)}\S+", bodies[-1])
+    assert link, bodies[-1]
+    return link.group(0)
+
+
+def resubmit_from_mail(steps, page, to: str, corrections: dict) -> None:
+    """The company opens the link of the rejection e-mail, corrects its application, sends it."""
+    page.goto(link_from_mail(to, "/join/resubmit/"))
+    steps.shot(page, "join-correct")
+    for field, value in corrections.items():
+        page.fill(f"#id_{field}", value)
+    steps.shot(page, "join-corrected")
+    page.click("input[type=submit]")
+    page.wait_for_url("**/join/sent/**")
+    steps.shot(page, "join-sent-again")
+
+
 def set_password_from_mail(steps, page, to: str, password: str = PASSWORD) -> None:
     """The owner opens the link of the approval e-mail and chooses a password."""
-    (message,) = [m for m in mail.outbox if to in m.to]
-    link = re.search(r"https?://\S+/password/set/\S+", message.body)
-    assert link, message.body
-    page.goto(link.group(0))
+    page.goto(link_from_mail(to, "/password/set/"))
     steps.shot(page, "set-password")
     page.fill("#id_new_password1", password)
     page.fill("#id_new_password2", password)
     page.click("input[type=submit]")
     page.wait_for_url("**/password/set/done/**")
     steps.shot(page, "password-set")
+
+
+def order_move(steps, page, order, name: str, reason: str = "") -> None:
+    """Press one of the order page's buttons (pay, deliver, accept...)."""
+    page.goto(f"/admin/marketplace/order/{order.pk}/change/")
+    if reason:
+        page.fill(f"#move-{name}-reason", reason)
+    steps.shot(page, f"order-{name}")
+    page.click(f"#move-{name} input[type=submit]")
+    page.wait_for_load_state()
+    # the payment channel's reference is its data, not our words
+    steps.allow(*order.payment_notifications.values_list("channel_reference", flat=True))
+    steps.shot(page, f"order-{name}-done")

@@ -2,21 +2,9 @@
 delivers; the buyer accepts."""
 
 from marketplace.models import Order
+from tests.browser.pages import order_move as move
 from tests.browser.pages import sign_in
 from tests.browser.world import trading_world
-
-
-def move(steps, page, order: Order, name: str, reason: str = "") -> None:
-    """Press one of the order page's buttons (pay, deliver, accept...)."""
-    page.goto(f"/admin/marketplace/order/{order.pk}/change/")
-    if reason:
-        page.fill(f"#move-{name}-reason", reason)
-    steps.shot(page, f"order-{name}")
-    page.click(f"#move-{name} input[type=submit]")
-    page.wait_for_load_state()
-    # the payment channel's reference is its data, not our words
-    steps.allow(*order.payment_notifications.values_list("channel_reference", flat=True))
-    steps.shot(page, f"order-{name}-done")
 
 
 def test_a_merchant_buys_in_the_market_and_the_seller_delivers(steps, settings):

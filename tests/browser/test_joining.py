@@ -1,7 +1,17 @@
-"""Scenario 1: a company applies to join, an operator approves it, its owner signs in."""
+"""Scenario 1: a company applies to join; an operator sends the application back with a reason;
+the company corrects and resubmits it; the operator approves it; its owner signs in."""
+
+from django.core import mail
 
 from accounts.models import User
-from tests.browser.pages import PASSWORD, apply_to_join, run_action, set_password_from_mail, sign_in
+from tests.browser.pages import (
+    PASSWORD,
+    apply_to_join,
+    resubmit_from_mail,
+    run_action,
+    set_password_from_mail,
+    sign_in,
+)
 from tests.factories.accounts import OperatorFactory, make_credit_code
 
 COMPANY = {
@@ -21,24 +31,42 @@ COMPANY = {
 }
 
 
-def test_a_company_applies_an_operator_approves_and_the_owner_signs_in(steps, tmp_path):
+REASON = "开户行名称与营业执照不符，请按开户许可证填写"
+CORRECTED_BANK = "长沙银行股份有限公司麓谷支行"
+APPLICATIONS = "/admin/accounts/merchantapplication/"
+
+
+def test_a_company_applies_is_sent_back_corrects_and_its_owner_signs_in(steps, tmp_path):
     # given an operator of the exchange
     operator = OperatorFactory(username="yunying")
     operator.set_password(PASSWORD)
     operator.save()
     steps.allow(operator.username, COMPANY["owner_username"])
-    # when a company applies on the public page
+    # when a company applies on the public page, with its licence scan
     company = steps.person()
     application = apply_to_join(steps, company, tmp_path, COMPANY)
     assert application.status == "submitted"
-    # and the operator approves it in the admin
+    # and the operator reads it in the admin and sends it back with a reason
     desk = steps.person()
     sign_in(steps, desk, operator.username)
-    desk.goto(f"/admin/accounts/merchantapplication/{application.pk}/change/")
+    desk.goto(f"{APPLICATIONS}{application.pk}/change/")
     steps.shot(desk, "application")
-    run_action(steps, desk, "/admin/accounts/merchantapplication/", application.pk, "approve")
+    run_action(steps, desk, APPLICATIONS, application.pk, "reject", reason=REASON)
+    application.refresh_from_db()
+    assert (application.status, application.rejection_reason) == ("rejected", REASON)
+    # then the company reads the reason on the link of its e-mail, corrects and resubmits
+    resubmit_from_mail(steps, company, COMPANY["owner_email"], {"bank_name": CORRECTED_BANK})
+    assert REASON in "".join(m.body for m in mail.outbox)
+    application.refresh_from_db()
+    assert application.status == "submitted"
+    assert application.merchant.bank_name == CORRECTED_BANK
+    # and the operator approves the corrected application
+    desk.goto(f"{APPLICATIONS}{application.pk}/change/")
+    steps.shot(desk, "application-corrected")
+    assert CORRECTED_BANK in desk.inner_text("body")
+    run_action(steps, desk, APPLICATIONS, application.pk, "approve")
     assert COMPANY["owner_email"] in desk.inner_text(".messagelist")
-    # then the owner sets a password from the e-mail and signs in to the admin
+    # then the owner sets a password from the e-mail, signs in and lands on its own page
     set_password_from_mail(steps, company, COMPANY["owner_email"])
     sign_in(steps, company, COMPANY["owner_username"])
     application.refresh_from_db()
@@ -46,4 +74,6 @@ def test_a_company_applies_an_operator_approves_and_the_owner_signs_in(steps, tm
     owner = User.objects.get(username=COMPANY["owner_username"])
     assert owner.merchant == application.merchant
     assert application.merchant.status == "active"
-    assert COMPANY["legal_name"] in company.inner_text("body") or company.url.endswith("/admin/")
+    # the merchant's landing page: its orders, balances and products
+    assert company.url.endswith("/admin/")
+    assert company.locator("#desk-orders").is_visible()
