@@ -9,6 +9,8 @@ goes through these helpers, so one amount has one spelling everywhere:
   rounded half up to two decimals ("1.99 TB", never "1 TB" for 1.99 TB);
 - times: Asia/Shanghai wall-clock text, whatever zone the value carries;
 - CSV: UTF-8 with a byte-order mark, so Excel opens Chinese text correctly,
+  headers in the reader's language (`pgettext("CSV column", ...)`), statuses
+  and kinds as their labels (`choice_label`), money through `format_yuan`
   and times written as local wall-clock text.
 
 The API keeps its own edge format (yuan decimal strings, ISO times, bytes);
@@ -23,6 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db.models import Choices
 from django.http import HttpResponse
 
 from core.money import FEN_PER_YUAN
@@ -94,6 +97,16 @@ def format_datetime(value: dt.datetime | None, *, seconds: bool = False) -> str:
         return EMPTY
     pattern = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
     return local_datetime(value).strftime(pattern)
+
+
+def choice_label(choices: type[Choices], value: str | None) -> str:
+    """A stored choice as people read it ("paid" -> "已支付"); an unknown value as it is."""
+    if not value:
+        return ""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
 
 
 def csv_cell(value: Any) -> Any:

@@ -7,14 +7,16 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.filters import local_day_start
-from core.formatting import csv_text, format_yuan
+from core.formatting import choice_label, csv_text, format_yuan
 from core.scoping import scope_to_merchant
 from marketplace.choices import OrderStatus, UsageSource
 from marketplace.models import Order
 from products.models import Product
-from settlements.choices import AccountKind
+from settlements.choices import AccountKind, CostCategory, EntryPurpose
 from settlements.models import LedgerAccount, Posting, ProductCostLine
 
 # A statement lists at most this many postings; longer periods are split by the reader.
@@ -114,22 +116,30 @@ def statement_for_account(
 
 
 def statement_csv(statement: Statement) -> str:
-    """The statement as a CSV file people open: posting times on Shanghai's clock."""
+    """The statement as a CSV file people open, in their language.
+
+    Headers and purposes read as labels, money as "¥1,234.50", posting times
+    on Shanghai's clock.
+    """
     rows: list[list] = []
     account = statement.account
-    rows.append(["account", account.pk, account.get_kind_display(), str(account)])
-    rows.append(["period", statement.date_from, statement.date_to])
-    rows.append(["opening_balance_yuan", format_yuan(statement.opening_balance_fen)])
+    rows.append(
+        [pgettext("CSV column", "account"), account.pk, account.get_kind_display(), str(account)]
+    )
+    rows.append([pgettext("CSV column", "period"), statement.date_from, statement.date_to])
+    rows.append(
+        [pgettext("CSV column", "opening balance"), format_yuan(statement.opening_balance_fen)]
+    )
     rows.append(
         [
-            "posted_at",
-            "entry",
-            "reference",
-            "purpose",
-            "order",
-            "amount_yuan",
-            "balance_yuan",
-            "usage_measured_by",
+            pgettext("CSV column", "posted at"),
+            pgettext("CSV column", "journal entry"),
+            pgettext("CSV column", "reference"),
+            pgettext("CSV column", "purpose"),
+            pgettext("CSV column", "order"),
+            pgettext("CSV column", "amount"),
+            pgettext("CSV column", "balance"),
+            pgettext("CSV column", "usage measured by"),
         ]
     )
     for line in statement.lines:
@@ -138,16 +148,24 @@ def statement_csv(statement: Statement) -> str:
                 line.posted_at,
                 line.entry_id,
                 line.idempotency_key,
-                line.purpose,
+                choice_label(EntryPurpose, line.purpose),
                 line.order_id or "",
                 format_yuan(line.amount_fen),
                 format_yuan(line.balance_fen),
-                line.usage_source,
+                line.usage_label,
             ]
         )
-    rows.append(["closing_balance_yuan", format_yuan(statement.closing_balance_fen)])
+    rows.append(
+        [pgettext("CSV column", "closing balance"), format_yuan(statement.closing_balance_fen)]
+    )
     if statement.truncated:
-        rows.append(["truncated", f"first {STATEMENT_MAX_LINES} postings; split the period"])
+        rows.append(
+            [
+                pgettext("CSV column", "truncated"),
+                _("the first %(count)d postings only; split the period")
+                % {"count": STATEMENT_MAX_LINES},
+            ]
+        )
     return csv_text(rows)
 
 
@@ -249,15 +267,26 @@ def data_asset_records(
 
 
 def data_asset_csv(records: dict) -> str:
+    """数据资产入表 records as a CSV file people open: revenue by month, then cost lines."""
     rows: list[list] = []
     rows.append(
-        ["record", "product_id", "product", "period", "category", "amount_yuan", "orders", "buyers",
-         "description"]
-    )  # fmt: skip
+        [
+            pgettext("CSV column", "record"),
+            pgettext("CSV column", "product ID"),
+            pgettext("CSV column", "product"),
+            pgettext("CSV column", "period"),
+            pgettext("CSV column", "category"),
+            pgettext("CSV column", "amount"),
+            pgettext("CSV column", "orders"),
+            pgettext("CSV column", "buyers"),
+            pgettext("CSV column", "description"),
+        ]
+    )
+    revenue, cost = pgettext("data-asset record", "revenue"), pgettext("data-asset record", "cost")
     for row in records["revenue"]:
         rows.append(
             [
-                "revenue",
+                revenue,
                 row["product_id"],
                 row["product"],
                 row["month"].strftime("%Y-%m"),
@@ -271,11 +300,11 @@ def data_asset_csv(records: dict) -> str:
     for line in records["costs"]:
         rows.append(
             [
-                "cost",
+                cost,
                 line.product_id,
                 line.product.title,
                 line.incurred_on,
-                line.category,
+                choice_label(CostCategory, line.category),
                 format_yuan(line.amount_fen),
                 "",
                 "",
@@ -285,10 +314,36 @@ def data_asset_csv(records: dict) -> str:
     return csv_text(rows)
 
 
-def rows_csv(rows) -> str:
-    """A list of flat dicts (as the API shows them) as CSV, header from the first row."""
-    rows = list(rows)
-    if not rows:
-        return ""
-    header = list(rows[0])
-    return csv_text([header, *([row.get(key) for key in header] for row in rows)])
+def department_share_csv(rows: list[dict]) -> str:
+    """Department revenue-share statements (as `department_share_statements` returns them)
+    as a CSV file people open."""
+    header = [
+        pgettext("CSV column", "department code"),
+        pgettext("CSV column", "department"),
+        pgettext("CSV column", "account"),
+        pgettext("CSV column", "from"),
+        pgettext("CSV column", "to"),
+        pgettext("CSV column", "opening balance"),
+        pgettext("CSV column", "revenue share"),
+        pgettext("CSV column", "orders"),
+        pgettext("CSV column", "closing balance"),
+    ]
+    return csv_text(
+        [
+            header,
+            *(
+                [
+                    row["department"].code,
+                    row["department"].name,
+                    row["account_id"],
+                    row["date_from"],
+                    row["date_to"],
+                    format_yuan(row["opening_balance_fen"]),
+                    format_yuan(row["share_fen"]),
+                    row["orders"],
+                    format_yuan(row["closing_balance_fen"]),
+                ]
+                for row in rows
+            ),
+        ]
+    )

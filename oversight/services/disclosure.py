@@ -15,11 +15,13 @@ import datetime as dt
 from django.db.models import F, Prefetch, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.exceptions import BusinessRuleViolation
 from core.filters import local_day_start
-from core.formatting import csv_text, format_yuan
+from core.formatting import choice_label, csv_text, format_yuan
 from marketplace.models import Order
+from products.choices import PlanKind, SubscriptionPeriod
 from products.models import PricingPlan, Product
 from publicdata.choices import GrantStatus
 from publicdata.models import Grant
@@ -128,33 +130,39 @@ def public_data_disclosure(*, year: int) -> dict:
     }
 
 
-CSV_COLUMNS = [
-    "year",
-    "department_code",
-    "department",
-    "industry",
-    "grantee",
-    "grantee_credit_code",
-    "grant_status",
-    "valid_from",
-    "valid_until",
-    "fee_ceiling_yuan",
-    "catalog_entries",
-    "product_registration_number",
-    "product",
-    "product_turnover_yuan",
-    "plan",
-    "plan_kind",
-    "plan_period",
-    "price_yuan",
-    "unit_price_yuan",
-    "monthly_cap_yuan",
-]
+def csv_columns() -> list[str]:
+    """The disclosure CSV's header, in the active language (read when the file is written)."""
+    return [
+        pgettext("CSV column", "year"),
+        pgettext("CSV column", "department code"),
+        pgettext("CSV column", "department"),
+        pgettext("CSV column", "industry"),
+        pgettext("CSV column", "grantee"),
+        pgettext("CSV column", "grantee's credit code"),
+        pgettext("CSV column", "grant status"),
+        pgettext("CSV column", "valid from"),
+        pgettext("CSV column", "valid until"),
+        pgettext("CSV column", "fee ceiling"),
+        pgettext("CSV column", "catalog entries"),
+        pgettext("CSV column", "product registration number"),
+        pgettext("CSV column", "product"),
+        pgettext("CSV column", "product turnover"),
+        pgettext("CSV column", "plan"),
+        pgettext("CSV column", "plan kind"),
+        pgettext("CSV column", "subscription period"),
+        pgettext("CSV column", "price"),
+        pgettext("CSV column", "unit price"),
+        pgettext("CSV column", "monthly cap"),
+    ]
 
 
 def disclosure_csv(document: dict) -> str:
-    """One line per (grant, product, plan); a grant without products still has a line."""
-    rows: list[list] = [list(CSV_COLUMNS)]
+    """One line per (grant, product, plan); a grant without products still has a line.
+
+    For people: headers in their language, statuses and kinds as labels, money
+    as "¥1,234.50", validity on Shanghai's clock.
+    """
+    rows: list[list] = [csv_columns()]
     for g in document["grants"]:
         head = [
             document["year"],
@@ -163,7 +171,7 @@ def disclosure_csv(document: dict) -> str:
             g["industry"]["name"],
             g["grantee"]["name"],
             g["grantee"]["credit_code"],
-            g["status"],
+            choice_label(GrantStatus, g["status"]),
             # The document carries ISO instants; people read them on Shanghai's clock.
             dt.datetime.fromisoformat(g["valid_from"]),
             dt.datetime.fromisoformat(g["valid_until"]),
@@ -184,8 +192,8 @@ def disclosure_csv(document: dict) -> str:
                     + product
                     + [
                         plan["name"],
-                        plan["kind"],
-                        plan["period"],
+                        choice_label(PlanKind, plan["kind"]),
+                        choice_label(SubscriptionPeriod, plan["period"]),
                         format_yuan(plan["price_fen"]),
                         format_yuan(plan["unit_price_fen"]),
                         "" if cap is None else format_yuan(cap),

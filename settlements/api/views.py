@@ -280,7 +280,10 @@ class DepartmentStatementView(CSVAwareView):
 
     @extend_schema(
         parameters=[DepartmentStatementQuerySerializer, CSV_PARAMETER],
-        responses={200: DepartmentStatementSerializer(many=True)},
+        responses={
+            200: DepartmentStatementSerializer(many=True),
+            (200, "text/csv"): OpenApiTypes.STR,
+        },
     )
     def get(self, request):
         query = DepartmentStatementQuerySerializer(data=request.query_params)
@@ -290,12 +293,12 @@ class DepartmentStatementView(CSVAwareView):
             date_to=query.validated_data["to"],
             department_id=query.validated_data.get("department"),
         )
-        data = DepartmentStatementSerializer(rows, many=True).data
         if self.wants_csv(request):
             return csv_download(
-                selectors.rows_csv(data), f"department-shares-{query.validated_data['to']}.csv"
+                selectors.department_share_csv(rows),
+                f"department-shares-{query.validated_data['to']}.csv",
             )
-        return Response(data)
+        return Response(DepartmentStatementSerializer(rows, many=True).data)
 
 
 class DataAssetRecordView(CSVAwareView):

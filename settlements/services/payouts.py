@@ -188,6 +188,10 @@ def payout_mark_paid(*, actor: User, payout: Payout, bank_reference: str = "") -
     return payout
 
 
+# The bank's batch-import format, fixed by the bank and read by its program, not by people:
+# these English column names in this order, plain yuan ("1234.56"), ISO dates, UTF-8 without
+# a byte-order mark. It is the one CSV of the exchange that is not in the reader's language;
+# docs/settlements.md ("The bank payout file") describes it. Do not translate these names.
 PAYOUT_CSV_COLUMNS = [
     "reference",
     "business_date",
@@ -200,14 +204,20 @@ PAYOUT_CSV_COLUMNS = [
 ]
 
 
+# 数据交易结算: fixed text of the bank file, the same whatever the operator's language.
+PAYOUT_MEMO = "数据交易结算"
+
+
 def payout_csv(*, batch: ClearingBatch) -> str:
     """The bank payout file of a batch: one line per pending or paid payout, in yuan.
 
     The reference "payout:<id>" travels with the wire, so the bank's answer
     can be matched back and a re-sent file cannot pay twice at the bank either.
-    The file is for the bank's batch import, not for people: plain yuan
-    ("1234.56", no symbol or separators), ISO dates, UTF-8 without a BOM,
-    which import programs would read as part of the first column's name.
+    The file is for the bank's batch import, not for people, so it keeps the
+    bank's fixed machine format (docs/settlements.md, "The bank payout file"):
+    English column names, plain yuan ("1234.56", no symbol or separators), ISO
+    dates, UTF-8 without a BOM, which import programs would read as part of the
+    first column's name.
     """
     out = io.StringIO()
     writer = csv.writer(out)
@@ -228,7 +238,8 @@ def payout_csv(*, batch: ClearingBatch) -> str:
                 merchant.bank_account_number,
                 fen_to_yuan(payout.amount_fen),
                 "CNY",
-                f"Data exchange settlement {batch.business_date}",
+                # The payee reads the memo on its bank statement: Chinese, whoever exports.
+                f"{PAYOUT_MEMO} {batch.business_date}",
             ]
         )
     return out.getvalue()

@@ -5,12 +5,12 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.exceptions import BusinessRuleViolation
 from core.filters import local_day_start
 from oversight.services.disclosure import (
-    CSV_COLUMNS,
+    csv_columns,
     disclosure_csv,
     disclosure_year_check,
     public_data_disclosure,
@@ -95,15 +95,18 @@ def test_each_grant_shows_department_grantee_resources_prices_turnover_and_ceili
 def test_the_csv_has_a_line_per_plan_and_a_line_for_a_grant_without_products(grants):
     # given the disclosure
     doc = public_data_disclosure(year=YEAR)
-    # when written as CSV
-    rows = list(csv.DictReader(io.StringIO(disclosure_csv(doc))))
+    # when written as CSV for an English reader
+    with translation.override("en"):
+        rows = list(csv.DictReader(io.StringIO(disclosure_csv(doc))))
+        columns = csv_columns()
     # then it has a line per plan of the product and one for the bare grant
-    assert list(rows[0]) == CSV_COLUMNS
+    assert list(rows[0]) == columns
     assert len(rows) == 3
     report = next(r for r in rows if r["plan"] == "Report")
-    assert report["price_yuan"] == "¥300.00"
-    assert report["fee_ceiling_yuan"] == "¥500.00"
-    assert report["product_turnover_yuan"] == "¥500.00"
+    assert report["price"] == "¥300.00"
+    assert report["fee ceiling"] == "¥500.00"
+    assert report["product turnover"] == "¥500.00"
+    assert report["plan kind"] == "One-off"
     assert any(r["product"] == "" for r in rows)
 
 
@@ -121,7 +124,8 @@ def test_the_command_writes_csv_or_json(grants, tmp_path):
     call_command("public_data_disclosure", year=str(YEAR), output=str(tmp_path / "d.json"))
     # then the CSV has the header and the JSON shows money in yuan
     assert (tmp_path / "d.csv").read_bytes().startswith(b"\xef\xbb\xbf")
-    assert (tmp_path / "d.csv").read_text("utf-8-sig").startswith(",".join(CSV_COLUMNS))
+    with translation.override("zh-hans"):
+        assert (tmp_path / "d.csv").read_text("utf-8-sig").startswith(",".join(csv_columns()))
     doc = json.loads((tmp_path / "d.json").read_text())
     assert doc["year"] == YEAR
     assert {g["fee_ceiling"] for g in doc["grants"]} >= {"500.00"}

@@ -43,7 +43,7 @@ def test_a_merchant_opens_and_downloads_its_statement_in_the_admin(
     assert len(page.context["lines"]) == 2
     assert download["Content-Type"].startswith("text/csv")
     assert download.content.startswith(b"\xef\xbb\xbf")
-    assert "closing_balance_yuan,¥194.00" in download.content.decode("utf-8-sig")
+    assert "期末余额,¥194.00" in download.content.decode("utf-8-sig")
 
 
 def test_another_merchants_statement_page_does_not_open(client, owner_b, merchant_a, cleared_sale):

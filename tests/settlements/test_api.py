@@ -282,8 +282,8 @@ def test_a_merchant_reads_and_downloads_its_statement(merchant_a_api, merchant_a
     ]
     local = [at.strftime("%Y-%m-%d %H:%M:%S") for at in local]
     assert posted == local
-    assert "opening_balance_yuan,¥0.00" in text
-    assert 'closing_balance_yuan,"¥3,780.00"' in text
+    assert "期初余额,¥0.00" in text
+    assert '期末余额,"¥3,780.00"' in text
 
 
 def test_another_merchants_statement_is_a_404(merchant_b_api, merchant_a, sold_day):
@@ -323,7 +323,7 @@ def test_operators_read_department_revenue_share_statements(operator_api, mercha
     )  # fmt: skip
     csv_bytes = operator_api.get(DEPARTMENTS, {**query, "format": "csv"}).content
     # opened in Excel: UTF-8 with a byte-order mark
-    assert csv_bytes.startswith("\ufeffdepartment,department_name".encode())
+    assert csv_bytes.startswith("\ufeff部门编码,部门".encode())
     assert merchant_a_api.get(DEPARTMENTS, query).status_code == 403
 
 
@@ -367,8 +367,8 @@ def test_a_merchant_books_costs_and_exports_its_data_asset_records(
     ]
     assert [c["amount"] for c in records["costs"]] == ["1200.50"]
     text = merchant_a_api.get(ASSETS, {**query, "format": "csv"}).content.decode()
-    assert "revenue," in text
-    assert "cost," in text
+    assert "收入," in text
+    assert "成本," in text
     assert merchant_b_api.get(ASSETS, query).json() == {"revenue": [], "costs": []}
 
 

@@ -142,7 +142,7 @@ def test_the_bank_file_lists_pending_payouts_in_yuan(computed_day, operator, tmp
             "payee_account": big.bank_account_number,
             "amount_yuan": "540.00",
             "currency": "CNY",
-            "memo": f"Data exchange settlement {batch.business_date}",
+            "memo": f"数据交易结算 {batch.business_date}",
         }
     ]
     assert target.read_bytes().decode() == payout_csv(batch=batch)
