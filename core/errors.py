@@ -8,11 +8,11 @@ Every 4xx body (and the 503 of a job queue that is away) is an object with
 - ``errors``: a list of ``{"field", "code", "message"}``, one per refused
   input (empty unless the answer is a 400 about fields);
 
-and, for clients written before this shape (see docs/api.md, "Errors"):
-
-- each refused field's messages under the field's own name, as DRF answers;
-- ``code``, the same value as ``error_code``, left out when a refused field is
-  itself called ``code`` (products and departments have one).
+and, for clients written before this shape (see docs/api.md, "Errors"), each
+refused field's messages under the field's own name, as DRF answers, except a
+field called ``code`` (products, departments and boards have one): its
+messages are in ``errors`` only. There is no top-level ``code`` key: the
+error's code is ``error_code``, each field's code is in ``errors``.
 
 A 409 may add context of its own (``current_status``, ``requested_status``).
 """
@@ -44,6 +44,10 @@ INVALID_INPUT = _("The input was refused; see errors for each field.")
 
 #: Keys of the shape itself; a refused field never takes their place.
 RESERVED_KEYS = frozenset({"detail", "error_code", "errors"})
+
+#: Keys an error body never has at its top level: `code` was the error's code
+#: before `error_code` and collided with resources' own `code` fields.
+NEVER_AT_TOP = frozenset({"code"})
 
 
 def _flatten(messages, codes, path: str) -> Iterator[dict]:
@@ -82,13 +86,12 @@ def error_body(
     if detail is None:
         detail = errors[0]["message"] if len(errors) == 1 else str(INVALID_INPUT)
     body: dict = {"detail": str(detail), "error_code": error_code, "errors": errors}
-    if "code" not in field_errors:
-        body["code"] = error_code
     for field, messages in field_errors.items():
-        if field not in RESERVED_KEYS:
+        if field not in RESERVED_KEYS | NEVER_AT_TOP:
             body[field] = messages
     for key, value in (extra or {}).items():
-        body.setdefault(key, value)
+        if key not in NEVER_AT_TOP:
+            body.setdefault(key, value)
     return body
 
 

@@ -15,7 +15,7 @@ from drf_spectacular.plumbing import ResolvedComponent, force_instance, is_seria
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
-from core.errors import RESERVED_KEYS, error_body
+from core.errors import NEVER_AT_TOP, RESERVED_KEYS, error_body
 
 ERROR_COMPONENT = "Error"
 
@@ -42,15 +42,10 @@ ERROR_SCHEMA = {
                 "required": ["field", "code", "message"],
             },
         },
-        "code": {
-            "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
-            "deprecated": True,
-            "description": "Same as error_code, for older clients; when a refused field is "
-            "itself called code, that field's messages instead.",
-        },
     },
     "required": ["detail", "error_code", "errors"],
-    # Older clients read each refused field's messages under the field's name,
+    # Older clients read each refused field's messages under the field's name
+    # (never under `code`, which the body does not have: see errors for that field),
     # and a 409 may carry context (current_status, requested_status).
     "additionalProperties": True,
 }
@@ -283,8 +278,8 @@ class ExchangeAutoSchema(AutoSchema):
     def _bad_request(self, fields, query) -> dict:
         properties = {}
         for name, field in fields:
-            if name in RESERVED_KEYS or name == "code":
-                # `code` is the error shape's own (deprecated) key, declared there
+            if name in RESERVED_KEYS | NEVER_AT_TOP:
+                # a field called `code` is refused in `errors` only (core.errors)
                 continue
             refusal: dict[str, object] = {
                 "description": f"Why {name} was refused (older clients; see errors)."

@@ -61,7 +61,7 @@ def test_illegal_move_is_a_409(operator_api):
     exited = MerchantFactory(status="exited")
     response = operator_api.post(detail(exited, "reinstate"), {"reason": "please"})
     assert response.status_code == 409
-    assert response.json()["code"] == "invalid_transition"
+    assert response.json()["error_code"] == "invalid_transition"
 
 
 def test_operator_registers_a_merchant(operator_api):
@@ -91,7 +91,7 @@ def test_invalid_credit_code_is_a_400_that_names_the_rule(operator_api):
     response = operator_api.post(LIST, payload, format="json")
     assert response.status_code == 400
     assert "check character" in response.json()["credit_code"][0]
-    assert response.json()["code"] == "check_character"
+    assert response.json()["error_code"] == "check_character"
     assert not Merchant.objects.filter(legal_name="Bad Code Co.").exists()
 
 

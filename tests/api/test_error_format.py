@@ -47,11 +47,12 @@ def test_a_refused_field_called_code_does_not_collide_with_the_error_code(operat
         {"code": "HN-GA", "name": "Again", "level": "province"},
         format="json",
     )
-    # then the field's messages and the error's code are both there, under different keys
+    # then the error's code is error_code, the field's message and code are in errors,
+    # and the body has no top-level `code` to collide with the field
     body = assert_error_shape(response, 400)
     assert body["error_code"] == "unique"
-    assert body["errors"] == [{"field": "code", "code": "unique", "message": body["code"][0]}]
-    assert isinstance(body["code"], list)
+    assert body["errors"] == [{"field": "code", "code": "unique", "message": body["detail"]}]
+    assert "code" not in body
 
 
 def test_not_signed_in_not_allowed_and_missing_have_the_same_shape(merchant_a_api):
@@ -66,11 +67,12 @@ def test_not_signed_in_not_allowed_and_missing_have_the_same_shape(merchant_a_ap
     assert assert_error_shape(missing, 404)["error_code"] == "not_found"
 
 
-def test_a_conflict_keeps_its_context_and_its_older_code_key(api_client, buyer, plan):  # noqa: F811
+def test_a_conflict_keeps_its_context_without_a_top_level_code(api_client, buyer, plan):  # noqa: F811
     order = pay(place(buyer, plan))
     buyer_api = api_client(person_of(buyer))
     body = assert_error_shape(buyer_api.post(reverse("order-cancel", args=[order.pk]), {}), 409)
-    assert body["error_code"] == body["code"] == "invalid_transition"
+    assert body["error_code"] == "invalid_transition"
+    assert "code" not in body
     assert body["current_status"] == "paid"
     assert body["errors"] == []
 
@@ -115,12 +117,54 @@ def test_every_operation_declares_its_errors_with_examples(schema):
                 assert media.get("examples") or media.get("example"), f"{method} {path} {code}"
 
 
+def _error_examples(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            for code, response in operation["responses"].items():
+                if not code.startswith(("4", "5")):
+                    continue
+                for media in response.get("content", {}).values():
+                    for name, example in (media.get("examples") or {}).items():
+                        yield f"{method.upper()} {path} {code} {name}", code, example["value"]
+
+
+def test_no_error_example_or_schema_has_a_top_level_code(schema):
+    # the Error component no longer declares the deprecated key
+    assert "code" not in schema["components"]["schemas"]["Error"]["properties"]
+    examples = list(_error_examples(schema))
+    assert len(examples) > 500
+    for where, status, body in examples:
+        # every example is the one shape, with no `code` beside error_code
+        jsonschema.validate(body, ERROR_SCHEMA)
+        assert "code" not in body, where
+        if status == "400":
+            # a 400 names each refused input with its own code
+            assert body["errors"], where
+            assert all({"field", "code", "message"} <= set(e) for e in body["errors"]), where
+
+
+def test_throttled_operations_declare_their_429_with_an_example(schema):
+    generator = SchemaGenerator()
+    generator._initialise_endpoints()
+    throttled = {
+        (path, method.lower())
+        for path, _regex, method, callback in generator.endpoints
+        if generator.create_view(callback, method).get_throttles()
+    }
+    assert throttled
+    for path, method in throttled:
+        declared = schema["paths"][path][method]["responses"]
+        assert "429" in declared, f"{method.upper()} {path} declares no 429"
+        content = declared["429"]["content"]
+        media = next(m for name, m in content.items() if name.endswith("json"))
+        assert media["examples"]["throttled"]["value"]["error_code"] == "throttled"
+
+
 def test_a_bad_request_names_the_operation_s_fields(schema):
     bad = schema["paths"]["/api/v1/departments/"]["post"]["responses"]["400"]
     fields = bad["content"]["application/json"]["schema"]["allOf"][1]["properties"]
     assert {"name", "level"} <= set(fields)
-    # a field called code is named, but the body's `code` key stays the error shape's own
-    # (a string, or that field's messages), never redeclared as the field's list
+    # a field called code is named, but refused in errors only: the body has no `code` key
     assert "code" not in fields
     assert "code" in bad["description"]
 

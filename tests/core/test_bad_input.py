@@ -123,13 +123,13 @@ def test_a_nul_in_the_query_string_is_a_400_naming_the_parameter(client, operato
     client.force_login(operator)
     response = client.get(url)
     assert response.status_code == 400
-    assert response.json()["code"] == "null_characters"
+    assert response.json()["error_code"] == "null_characters"
 
 
 def test_a_nul_in_a_form_encoded_body_is_a_400(operator_api):
     response = operator_api.post("/api/v1/boards/", {"code": "b\x00", "name": "B"})
     assert response.status_code == 400
-    assert "code" in response.json()
+    assert "code" in {e["field"].split(".")[0] for e in response.json()["errors"]}
 
 
 def test_a_nul_in_a_header_is_a_400(buyer, plan, api_client):
@@ -178,7 +178,7 @@ def test_the_depth_check_counts_brackets_outside_strings_only():
 def test_json_nested_too_deep_is_a_400_on_any_endpoint(operator_api, url, body):
     response = post_raw(operator_api, url, body)
     assert response.status_code == 400, (url, response.status_code)
-    assert response.json()["code"] == "too_deep"
+    assert response.json()["error_code"] == "too_deep"
 
 
 def test_json_nested_too_deep_in_a_signed_notification_is_a_400(client):
@@ -187,7 +187,7 @@ def test_json_nested_too_deep_in_a_signed_notification_is_a_400(client):
         client, reverse("payment-notify"), body, HTTP_X_PAYMENT_SIGNATURE=payment_signature(body)
     )
     assert response.status_code == 400
-    assert response.json()["code"] == "too_deep"
+    assert response.json()["error_code"] == "too_deep"
 
 
 def test_the_token_endpoint_still_signs_in(client):

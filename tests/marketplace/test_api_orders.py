@@ -61,7 +61,7 @@ def test_same_key_with_another_body_is_refused(buyer_api, plan):
     create(buyer_api, {"plan": plan.pk, "quantity": 1})
     response = create(buyer_api, {"plan": plan.pk, "quantity": 2})
     assert response.status_code == 409
-    assert response.json()["code"] == "idempotency_key_reused"
+    assert response.json()["error_code"] == "idempotency_key_reused"
     assert "Idempotency-Key" in response.json()["detail"]
     assert Order.objects.count() == 1
 
@@ -157,7 +157,7 @@ def test_cancel_after_payment_is_a_409(buyer_api, buyer, plan):
     order = pay(place(buyer, plan))
     response = buyer_api.post(url(order, "cancel"), {})
     assert response.status_code == 409
-    assert response.json()["code"] == "invalid_transition"
+    assert response.json()["error_code"] == "invalid_transition"
 
 
 def test_buyer_disputes_and_operator_splits(buyer_api, operator_api, buyer, plan):

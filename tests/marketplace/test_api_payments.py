@@ -52,7 +52,7 @@ def test_a_replayed_nonce_is_refused(client, buyer, plan):
     notify(client, body)
     response = notify(client, body)
     assert response.status_code == 409
-    assert response.json()["code"] == "replay"
+    assert response.json()["error_code"] == "replay"
     assert PaymentNotification.objects.count() == 1
 
 

@@ -67,7 +67,7 @@ def test_a_record_id_reused_with_other_figures_is_a_409(gateway, buyer, metered)
     report(gateway, "r-1", buyer, metered, 500, last_month_at(3))
     response = report(gateway, "r-1", buyer, metered, 501, last_month_at(3))
     assert response.status_code == 409
-    assert response.json()["code"] == "record_id_reused"
+    assert response.json()["error_code"] == "record_id_reused"
 
 
 def test_only_the_seller_reports_usage_of_its_plans(api_client, buyer, metered):

@@ -109,7 +109,7 @@ def test_illegal_move_is_a_409(operator_api, owner_a):
     product = ProductFactory(provider=owner_a.merchant, status="draft")
     response = operator_api.post(f"{URL}{product.pk}/delist/", {"reason": "x"}, format="json")
     assert response.status_code == 409
-    assert response.json()["code"] == "invalid_transition"
+    assert response.json()["error_code"] == "invalid_transition"
 
 
 @pytest.mark.parametrize("verb", ["suspend", "delist", "reinstate"])
@@ -387,5 +387,5 @@ def test_the_same_operator_approving_twice_through_the_api_is_a_400(
     assert first.json()["reviews"][0]["first_approver"] is not None
     again = operator_api.post(f"{URL}{product.pk}/approve/", ALL_TICKED, format="json")
     assert again.status_code == 400
-    assert again.json()["code"] == "same_approver"
+    assert again.json()["error_code"] == "same_approver"
     assert Product.objects.get(pk=product.pk).status == "in_review"

@@ -75,7 +75,9 @@ class TestDepartmentsAndCatalog:
             format="json",
         )
         assert response.status_code == 400
-        assert "code" in response.json()
+        body = response.json()
+        assert [e["field"] for e in body["errors"]] == ["code"]
+        assert "code" not in body
 
     def test_merchants_read_reference_data_but_do_not_write_it(self, merchant_a_api):
         department = DepartmentFactory()
@@ -123,7 +125,7 @@ class TestGrantsApi:
         )
         assert response.status_code == 409
         body = response.json()
-        assert body["code"] == "grant_in_force"
+        assert body["error_code"] == "grant_in_force"
         assert body["conflicting_grant"]["id"] == first.pk
         assert body["conflicting_grant"]["grantee"] == merchant_a.pk
         assert body["conflicting_grant"]["valid_until"]
@@ -305,7 +307,7 @@ class TestScenariosApi:
             format="json",
         )
         assert response.status_code == 409
-        assert response.json()["code"] == "already_assessed"
+        assert response.json()["error_code"] == "already_assessed"
 
     def test_bad_verdict_is_a_400(self, operator_api, merchant_a):
         scenario = ScenarioFactory(grant=GrantFactory(grantee=merchant_a), status="proposed")

@@ -135,7 +135,7 @@ def test_two_simultaneous_requests_for_one_industry_and_department_exactly_one_w
     assert codes == [201, 409], [r.content for r in responses]
     won = next(r for r in responses if r.status_code == 201).json()
     lost = next(r for r in responses if r.status_code == 409).json()
-    assert lost["code"] == "grant_in_force"
+    assert lost["error_code"] == "grant_in_force"
     assert lost["conflicting_grant"]["id"] == won["id"]
     assert lost["conflicting_grant"]["grantee"] == won["grantee"]
     assert Grant.objects.filter(department=department, industry=industry).count() == 1
