@@ -10,6 +10,7 @@ class FindingKind(models.TextChoices):
     ENTRY_UNBALANCED = "entry_unbalanced", _("Journal entry does not sum to zero")
     LEDGER_UNBALANCED = "ledger_unbalanced", _("Ledger as a whole does not sum to zero")
     BALANCE_MISMATCH = "balance_mismatch", _("Account balance differs from its postings")
+    DAY_TOTALS_MISMATCH = "day_totals_mismatch", _("Account's day totals differ from its postings")
     ESCROW_MISMATCH = "escrow_mismatch", _("Escrow differs from paid, uncleared orders")
     CLEARING_POSTINGS = "clearing_postings", _("Cleared order without exactly one clearing")
     PUBLIC_DATA_NOT_IN_FORCE = (
@@ -36,6 +37,7 @@ KIND_SEVERITY: dict[str, str] = {
     FindingKind.ENTRY_UNBALANCED: Severity.CRITICAL,
     FindingKind.LEDGER_UNBALANCED: Severity.CRITICAL,
     FindingKind.BALANCE_MISMATCH: Severity.CRITICAL,
+    FindingKind.DAY_TOTALS_MISMATCH: Severity.CRITICAL,
     FindingKind.ESCROW_MISMATCH: Severity.CRITICAL,
     FindingKind.CLEARING_POSTINGS: Severity.CRITICAL,
     FindingKind.CHAIN_BROKEN: Severity.CRITICAL,

@@ -323,6 +323,7 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
                 account=account,
                 date_from=form.cleaned_data["date_from"],
                 date_to=form.cleaned_data["date_to"],
+                lines=selectors.STATEMENT_MAX_LINES,
             )
             if request.GET.get("download") == "csv":
                 return _csv(

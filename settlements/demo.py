@@ -39,6 +39,7 @@ from settlements.models import (
 from settlements.services import clearing_sql as sql
 from settlements.services.assets import cost_line_create
 from settlements.services.fees import ANY_BOARD, fee_schedule_create, rates_in_force
+from settlements.services.ledger import account_days_add_totals, day_totals
 
 ESCROW, PAYABLE = AccountKind.MERCHANT_ESCROW, AccountKind.MERCHANT_PAYABLE
 SHARE, FEE, BANK = AccountKind.DEPARTMENT_SHARE, AccountKind.EXCHANGE_FEE, AccountKind.BANK_CLEARING
@@ -139,6 +140,12 @@ class Ledger:
                         f"UPDATE {sql.ACCOUNT} SET balance_fen = balance_fen + %s WHERE id = %s",  # noqa: S608
                         [delta, account],
                     )
+        # The day totals the services would have moved with each posting.
+        progress = context.stage("ledger: day totals", len(postings))
+        account_days_add_totals(
+            day_totals((p[2], timezone.localdate(p[4]), p[3]) for p in postings)
+        )
+        progress.finish()
 
 
 def seed(context: DemoContext) -> None:

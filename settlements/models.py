@@ -204,6 +204,47 @@ class Posting(models.Model):
         return f"{self.account}: {self.amount_fen}"
 
 
+class AccountDay(models.Model):
+    """One ledger account's postings of one local day (Asia/Shanghai), summed.
+
+    A roll-up derived from the postings, not a ledger row: it records no money
+    of its own, and a statement reads it instead of adding up a period's
+    postings. Invariant: `credits_fen` is the sum of the day's positive postings
+    on the account, `debits_fen` the sum of its negative ones as a positive
+    figure, `postings` their number. Every writer of postings moves it in the
+    same transaction (`settlements.services.ledger`, the clearing chunk, the
+    demo seeder), after taking the accounts' row locks in primary-key order;
+    the audit checks it against the postings (finding `day_totals_mismatch`).
+    """
+
+    account = models.ForeignKey(
+        LedgerAccount,
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="days",
+        db_index=False,  # the unique (account, day) index serves every lookup by account
+    )
+    day = models.DateField(_("business day"))
+    # fen: sum of the day's credits (positive postings)
+    credits_fen = models.BigIntegerField(_("credits (fen)"), default=0)
+    # fen: sum of the day's debits (negative postings), as a positive figure
+    debits_fen = models.BigIntegerField(_("debits (fen)"), default=0)
+    postings = models.BigIntegerField(_("postings"), default=0)
+
+    merchant_scope = ("account__merchant",)
+
+    class Meta:
+        verbose_name = _("account day totals")
+        verbose_name_plural = _("account day totals")
+        ordering = ["account_id", "day"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "day"], name="one_total_per_account_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} · {self.day}"
+
+
 class ClearingBatch(TimeStampedModel):
     """清算 one clearing batch per business day (Asia/Shanghai).
 

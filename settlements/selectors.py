@@ -5,11 +5,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.core import signing
+from django.db import connection
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from core.exceptions import BusinessRuleViolation
 from core.filters import local_day_start
 from core.formatting import choice_label, csv_text, format_yuan
 from core.scoping import scope_to_merchant
@@ -17,10 +20,12 @@ from marketplace.choices import OrderStatus, UsageSource
 from marketplace.models import Order
 from products.models import Product
 from settlements.choices import AccountKind, CostCategory, EntryPurpose
-from settlements.models import LedgerAccount, Posting, ProductCostLine
+from settlements.models import AccountDay, LedgerAccount, Posting, ProductCostLine
 
-# A statement lists at most this many postings; longer periods are split by the reader.
+# A statement page lists at most this many postings; the next page continues it.
 STATEMENT_MAX_LINES = 5000
+# The API's page unless the reader asks for more.
+STATEMENT_PAGE_LINES = 100
 
 
 def ledger_account_list(*, user) -> QuerySet[LedgerAccount]:
@@ -54,36 +59,98 @@ class Statement:
     credits_fen: int
     debits_fen: int
     lines: list[StatementLine] = field(default_factory=list)
+    # More lines follow this page; `next_cursor` reads them.
     truncated: bool = False
+    next_cursor: str = ""
 
 
 def _period(date_from: dt.date, date_to: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return local_day_start(date_from), local_day_start(date_to + dt.timedelta(days=1))
 
 
-def statement_for_account(
-    *, account: LedgerAccount, date_from: dt.date, date_to: dt.date
-) -> Statement:
-    """Opening balance, each posting of the period (local days, inclusive), closing balance.
+def _day_sum(days: QuerySet[AccountDay], expression) -> Subquery:
+    """One figure summed over some of an account's days, as a subquery of its account row."""
+    return Subquery(days.values("account_id").annotate(s=Sum(expression)).values("s"))
 
-    The opening balance is derived from the running balance minus what was
-    posted since the period began, so a recent period reads few postings.
+
+def _statement_totals(account: LedgerAccount, date_from: dt.date, date_to: dt.date):
+    """(opening, credits, debits) of the period from the account's day totals.
+
+    One statement, so one snapshot: the running balance and the day totals
+    since the period began are read together, and the opening balance is the
+    one less the other, whatever commits meanwhile.
+    """
+    days = AccountDay.objects.filter(account_id=OuterRef("pk"), day__gte=date_from)
+    in_period = days.filter(day__lte=date_to)
+    zero = Value(0)
+    balance, since, credits, debits = (
+        LedgerAccount.objects.filter(pk=account.pk)
+        .annotate(
+            since=Coalesce(_day_sum(days, F("credits_fen") - F("debits_fen")), zero),
+            period_credits=Coalesce(_day_sum(in_period, F("credits_fen")), zero),
+            period_debits=Coalesce(_day_sum(in_period, F("debits_fen")), zero),
+        )
+        .values_list("balance_fen", "since", "period_credits", "period_debits")
+        .get()
+    )
+    # SUM over BIGINT is NUMERIC on PostgreSQL; the figures are whole fen.
+    return int(balance) - int(since), int(credits), int(debits)
+
+
+_CURSOR_SALT = "settlements.statement"
+
+
+def _cursor_dumps(account: LedgerAccount, date_from, date_to, line: StatementLine, pk: int) -> str:
+    # Signed: the running balance travels in the cursor, and nobody may hand in another.
+    value = [account.pk, str(date_from), str(date_to), line.posted_at.isoformat(), pk]
+    return signing.dumps([*value, line.balance_fen], salt=_CURSOR_SALT, compress=True)
+
+
+def _cursor_loads(cursor: str, account: LedgerAccount, date_from, date_to):
+    """(posted_at, posting id, balance after it) from a cursor of this statement, or refuse."""
+    try:
+        pk, start, end, posted_at, posting_id, balance = signing.loads(cursor, salt=_CURSOR_SALT)
+        if [pk, start, end] != [account.pk, str(date_from), str(date_to)]:
+            raise ValueError(cursor)
+        return dt.datetime.fromisoformat(posted_at), int(posting_id), int(balance)
+    except (signing.BadSignature, ValueError, TypeError) as error:
+        raise BusinessRuleViolation(
+            _("This page link belongs to another statement or was changed; start again."),
+            field="cursor",
+        ) from error
+
+
+def statement_for_account(
+    *,
+    account: LedgerAccount,
+    date_from: dt.date,
+    date_to: dt.date,
+    cursor: str = "",
+    lines: int = STATEMENT_PAGE_LINES,
+) -> Statement:
+    """Opening balance, a page of the period's postings (local days, inclusive), closing balance.
+
+    The figures come from the account's day totals (`AccountDay`), so they cost
+    the same however many postings the period holds. The lines are one page,
+    read in posting order from the (account, posted at, id) index after the
+    page before it (`cursor`, which carries the running balance there);
+    `next_cursor` continues it.
     """
     start, end = _period(date_from, date_to)
-    postings = Posting.objects.filter(account=account)
-    # One pass over the postings since the period began: all of them give the
-    # opening balance, those before its end the period's credits and debits.
-    in_time = Q(created_at__lt=end)
-    totals = postings.filter(created_at__gte=start).aggregate(
-        since_start=Sum("amount_fen"),
-        credits=Sum("amount_fen", filter=in_time & Q(amount_fen__gt=0)),
-        debits=Sum("amount_fen", filter=in_time & Q(amount_fen__lt=0)),
-    )
-    balance_now = LedgerAccount.objects.values_list("balance_fen", flat=True).get(pk=account.pk)
-    opening = balance_now - (totals["since_start"] or 0)
-    in_period = postings.filter(created_at__gte=start, created_at__lt=end)
-    credits, debits = totals["credits"] or 0, totals["debits"] or 0
-    rows = in_period.order_by("created_at", "id").values_list(
+    opening, credits, debits = _statement_totals(account, date_from, date_to)
+    postings = Posting.objects.filter(account=account, created_at__gte=start, created_at__lt=end)
+    running = opening
+    if cursor:
+        posted_at, posting_id, running = _cursor_loads(cursor, account, date_from, date_to)
+        # A row comparison, so the index range starts right after the last line shown.
+        table = Posting._meta.db_table
+        postings = postings.extra(  # noqa: S610 (fixed column names; values are parameters)
+            where=[f'("{table}"."created_at", "{table}"."id") > (%s, %s)'],
+            params=[connection.ops.adapt_datetimefield_value(posted_at), posting_id],
+        )
+    lines = max(1, min(lines, STATEMENT_MAX_LINES))
+    rows = postings.order_by("created_at", "id").values_list(
+        "id",
         "created_at",
         "entry_id",
         "entry__idempotency_key",
@@ -91,27 +158,30 @@ def statement_for_account(
         "entry__order_id",
         "amount_fen",
         "entry__order__contract__usage__source",
-    )[: STATEMENT_MAX_LINES + 1]
-    lines = []
-    running = opening
-    for posted_at, entry_id, key, purpose, order_id, amount, source in rows[:STATEMENT_MAX_LINES]:
+    )[: lines + 1]
+    page: list[StatementLine] = []
+    last_pk = 0
+    for pk, posted_at, entry_id, key, purpose, order_id, amount, source in rows[:lines]:
         running += amount
-        lines.append(
+        last_pk = pk
+        page.append(
             StatementLine(
                 posted_at, entry_id, key, purpose, order_id, amount, running,
                 source if source in UsageSource.values else "",
             )
         )  # fmt: skip
+    more = len(rows) > lines
     return Statement(
         account=account,
         date_from=date_from,
         date_to=date_to,
         opening_balance_fen=opening,
-        closing_balance_fen=opening + credits + debits,
+        closing_balance_fen=opening + credits - debits,
         credits_fen=credits,
-        debits_fen=-debits,
-        lines=lines,
-        truncated=len(rows) > STATEMENT_MAX_LINES,
+        debits_fen=debits,
+        lines=page,
+        truncated=more,
+        next_cursor=_cursor_dumps(account, date_from, date_to, page[-1], last_pk) if more else "",
     )
 
 
@@ -163,7 +233,7 @@ def statement_csv(statement: Statement) -> str:
             [
                 pgettext("CSV column", "truncated"),
                 _("the first %(count)d postings only; split the period")
-                % {"count": STATEMENT_MAX_LINES},
+                % {"count": len(statement.lines)},
             ]
         )
     return csv_text(rows)

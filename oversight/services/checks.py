@@ -11,6 +11,7 @@ from collections.abc import Callable
 from django.db import connection
 from django.db.models import (
     BigIntegerField,
+    Case,
     Count,
     Exists,
     F,
@@ -19,9 +20,10 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce, Replace
+from django.db.models.functions import Cast, Coalesce, Replace, TruncDate
 from django.utils import timezone
 
 from accounts.models import Merchant, User
@@ -34,7 +36,7 @@ from products.choices import DataSourceKind, PlanKind, ProductStatus
 from products.models import Product
 from publicdata.models import Grant, Scenario
 from settlements.choices import AccountKind, EntryPurpose
-from settlements.models import JournalEntry, LedgerAccount, Posting
+from settlements.models import AccountDay, JournalEntry, LedgerAccount, Posting
 
 # Money sits in escrow from payment until clearing takes it out.
 ESCROW_HELD_STATUSES = (OrderStatus.PAID, OrderStatus.DELIVERED, OrderStatus.ACCEPTED)
@@ -119,6 +121,72 @@ def check_account_balances() -> list[Problem]:
                     "department_id": department_id,
                     "balance_fen": balance,
                     "postings_sum_fen": total,
+                },
+            )
+        )
+    return problems
+
+
+def check_account_days() -> list[Problem]:
+    """Each account's day totals (the statements' roll-up) equal that day's postings.
+
+    One pass over the postings grouped by account and local day, set against
+    the roll-up's rows with the signs turned: a pair that does not cancel out
+    (or a day on one side only) is a day whose totals are wrong.
+    """
+    zero = Value(0)
+    posted = (
+        Posting.objects.annotate(
+            day=TruncDate("created_at", tzinfo=timezone.get_default_timezone())
+        )
+        .values("account_id", "day")
+        .annotate(
+            credits=Sum(Case(When(amount_fen__gt=0, then=F("amount_fen")), default=zero)),
+            debits=Sum(Case(When(amount_fen__lt=0, then=-F("amount_fen")), default=zero)),
+            n=Count("id"),
+        )
+        .order_by()
+    )
+    posted_sql, posted_params = posted.query.sql_with_params()
+    days_sql, days_params = (
+        AccountDay.objects.values_list("account_id", "day", "credits_fen", "debits_fen", "postings")
+        .order_by()
+        .query.sql_with_params()
+    )
+    # Only the ORM's own SQL is interpolated; its values travel as parameters.
+    both_sides = (
+        "SELECT account_id, day, SUM(credits), SUM(debits), SUM(n), SUM(side) FROM ("  # noqa: S608
+        f"SELECT t.*, 1 AS side FROM ({posted_sql}) t UNION ALL "
+        "SELECT r.account_id, r.day, -r.credits_fen, -r.debits_fen, -r.postings, 2 "
+        f"FROM ({days_sql}) r"
+        ") both_sides GROUP BY account_id, day "
+        "HAVING SUM(credits) <> 0 OR SUM(debits) <> 0 OR SUM(n) <> 0 "
+        "ORDER BY account_id, day"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(both_sides, [*posted_params, *days_params])
+        rows = cursor.fetchall()
+    problems = []
+    for account_id, day, credits, debits, count, side in rows:
+        day = str(day)
+        # side 1: postings without a roll-up row; 2: a roll-up row without postings; 3: both
+        problems.append(
+            Problem(
+                kind=FindingKind.DAY_TOTALS_MISMATCH,
+                fingerprint=f"day_totals_mismatch:account:{account_id}:{day}",
+                summary=(
+                    f"account #{account_id}'s totals for {day} differ from its postings by "
+                    f"{int(credits)} fen of credits, {int(debits)} fen of debits and "
+                    f"{int(count)} posting(s)"
+                ),
+                objects=[ref(LedgerAccount, account_id)],
+                details={
+                    "day": day,
+                    "credits_difference_fen": int(credits),
+                    "debits_difference_fen": int(debits),
+                    "postings_difference": int(count),
+                    "roll_up_row": int(side) != 1,
+                    "postings_on_day": int(side) != 2,
                 },
             )
         )
@@ -473,6 +541,7 @@ CHECKS: dict[str, Callable[[], list[Problem]]] = {
     "entries_balance": check_entries_balance,
     "ledger_balance": check_ledger_balance,
     "account_balances": check_account_balances,
+    "account_days": check_account_days,
     "escrow": check_escrow,
     "clearing_postings": check_clearing_postings,
     "public_data_listings": check_public_data_listings,

@@ -2,6 +2,8 @@ import datetime as dt
 from typing import Any
 
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api import YuanField
@@ -16,6 +18,7 @@ from settlements.models import (
     Payout,
     ProductCostLine,
 )
+from settlements.selectors import STATEMENT_MAX_LINES, STATEMENT_PAGE_LINES
 
 # Ids are bigint columns; larger numbers would make the database itself complain.
 MAX_ID = 2**62
@@ -204,6 +207,18 @@ class PeriodQuerySerializer(serializers.Serializer):
 
 class StatementQuerySerializer(PeriodQuerySerializer):
     account = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    lines = serializers.IntegerField(
+        min_value=1,
+        max_value=STATEMENT_MAX_LINES,
+        required=False,
+        help_text=f"Postings per page: {STATEMENT_PAGE_LINES} unless asked (CSV: "
+        f"{STATEMENT_MAX_LINES}), at most {STATEMENT_MAX_LINES}.",
+    )
+    cursor = serializers.CharField(
+        required=False,
+        max_length=500,
+        help_text="The next page: the cursor in the `next` link of the page before.",
+    )
 
 
 class DepartmentStatementQuerySerializer(PeriodQuerySerializer):
@@ -237,8 +252,15 @@ class StatementSerializer(serializers.Serializer):
     credits = YuanField(source="credits_fen")
     debits = YuanField(source="debits_fen")
     closing_balance = YuanField(source="closing_balance_fen", allow_negative=True)
-    truncated = serializers.BooleanField()
+    truncated = serializers.BooleanField(help_text="More lines follow; `next` reads them.")
+    next = serializers.SerializerMethodField(
+        help_text="The next page of lines, or null on the last page."
+    )
     lines = StatementLineSerializer(many=True)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_next(self, statement) -> str | None:
+        return self.context.get("next")
 
 
 class DepartmentStatementSerializer(serializers.Serializer):

@@ -260,17 +260,26 @@ class StatementView(CSVAwareView):
         )
         if account is None:
             raise Http404(_("No such account among yours."))
+        csv = self.wants_csv(request)
+        default_lines = selectors.STATEMENT_MAX_LINES if csv else selectors.STATEMENT_PAGE_LINES
         statement = selectors.statement_for_account(
             account=account,
             date_from=query.validated_data["from"],
             date_to=query.validated_data["to"],
+            cursor=query.validated_data.get("cursor", ""),
+            lines=query.validated_data.get("lines", default_lines),
         )
-        if self.wants_csv(request):
+        if csv:
             return csv_download(
                 selectors.statement_csv(statement),
                 f"statement-{account.pk}-{statement.date_from}-{statement.date_to}.csv",
             )
-        return Response(StatementSerializer(statement).data)
+        next_url = None
+        if statement.next_cursor:
+            params = request.query_params.copy()
+            params["cursor"] = statement.next_cursor
+            next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+        return Response(StatementSerializer(statement, context={"next": next_url}).data)
 
 
 class DepartmentStatementView(CSVAwareView):

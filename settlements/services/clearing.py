@@ -339,6 +339,7 @@ def clearing_chunk_run(*, chunk_id: int) -> dict:
         "batch_id": batch.pk,
         "fee_account_id": fee_account.pk,
         "now": _db_time(now),
+        "day": connection.ops.adapt_datefield_value(timezone.localdate(now)),
         "reason": f"clearing batch {batch.business_date}",
     }
     postgres = connection.vendor == "postgresql"
@@ -382,6 +383,7 @@ def clearing_chunk_run(*, chunk_id: int) -> dict:
         if postgres:
             _execute(cursor, sql.PG_LOCK_ACCOUNTS)
         _execute(cursor, sql.APPLY_BALANCES, params)
+        _execute(cursor, sql.APPLY_DAY_TOTALS, params)
         for statement in sql.DROP_TEMP:
             cursor.execute(statement)
     ClearingChunk.objects.filter(pk=chunk.pk).update(

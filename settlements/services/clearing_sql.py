@@ -16,8 +16,9 @@ SQL doubles % because both drivers use %(name)s parameters).
 
 from marketplace.services.batch_moves import CLEARABLE, ORDER
 from settlements.choices import AccountKind, EntryPurpose
-from settlements.models import JournalEntry, LedgerAccount, Posting
+from settlements.models import AccountDay, JournalEntry, LedgerAccount, Posting
 
+DAY = AccountDay._meta.db_table
 ENTRY = JournalEntry._meta.db_table
 POSTING = Posting._meta.db_table
 ACCOUNT = LedgerAccount._meta.db_table
@@ -72,7 +73,8 @@ CREATE TEMP TABLE clearing_work (
 CREATE_DELTA = """
 CREATE TEMP TABLE clearing_delta (
     account_id BIGINT NOT NULL, delta BIGINT NOT NULL,
-    postings BIGINT NOT NULL, debits BIGINT NOT NULL
+    postings BIGINT NOT NULL, debits BIGINT NOT NULL,
+    credit_fen BIGINT NOT NULL, debit_fen BIGINT NOT NULL
 )
 """
 DROP_TEMP = ("DROP TABLE clearing_work", "DROP TABLE clearing_delta")
@@ -168,13 +170,15 @@ WHERE {_LEG_AMOUNT} <> 0
 ORDER BY e.id, l.leg
 """
 _DELTA_COLUMNS = (
-    "account_id, SUM(amount_fen), COUNT(*), SUM(CASE WHEN amount_fen < 0 THEN 1 ELSE 0 END)"
+    "account_id, SUM(amount_fen), COUNT(*), SUM(CASE WHEN amount_fen < 0 THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN amount_fen > 0 THEN amount_fen ELSE 0 END), "
+    "SUM(CASE WHEN amount_fen < 0 THEN -amount_fen ELSE 0 END)"
 )
 
 PG_POST = f"""
 WITH entries AS ({_NEW_ENTRIES} RETURNING id, order_id),
 lines AS ({_NEW_POSTINGS.replace("{entries}", "entries")} RETURNING account_id, amount_fen)
-INSERT INTO clearing_delta (account_id, delta, postings, debits)
+INSERT INTO clearing_delta (account_id, delta, postings, debits, credit_fen, debit_fen)
 SELECT {_DELTA_COLUMNS} FROM lines GROUP BY account_id
 """
 
@@ -189,7 +193,7 @@ LITE_INSERT_POSTINGS = _NEW_POSTINGS.replace(
     "AND clearing_batch_id = %(batch_id)s)",
 )
 LITE_DELTA = f"""
-INSERT INTO clearing_delta (account_id, delta, postings, debits)
+INSERT INTO clearing_delta (account_id, delta, postings, debits, credit_fen, debit_fen)
 SELECT {_DELTA_COLUMNS} FROM {POSTING} WHERE id > %(postings_before)s GROUP BY account_id
 """
 
@@ -203,6 +207,18 @@ ORDER BY id FOR UPDATE
 APPLY_BALANCES = f"""
 UPDATE {ACCOUNT} AS a SET balance_fen = a.balance_fen + d.delta, updated_at = %(now)s
 FROM clearing_delta AS d WHERE a.id = d.account_id
+"""
+# The chunk's postings all carry one timestamp, so one local day: its totals
+# move under the account locks taken above, in account order.
+APPLY_DAY_TOTALS = f"""
+INSERT INTO {DAY} (account_id, day, credits_fen, debits_fen, postings)
+SELECT account_id, %(day)s, credit_fen, debit_fen, postings FROM clearing_delta
+WHERE true
+ORDER BY account_id
+ON CONFLICT (account_id, day) DO UPDATE SET
+    credits_fen = {DAY}.credits_fen + excluded.credits_fen,
+    debits_fen = {DAY}.debits_fen + excluded.debits_fen,
+    postings = {DAY}.postings + excluded.postings
 """
 
 WORK_ORDERS = "SELECT COUNT(*) FROM clearing_work"

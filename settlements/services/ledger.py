@@ -3,20 +3,26 @@
 Set-based jobs (clearing) insert many entries per statement but keep the same
 rules: balanced entries, unique idempotency keys, balances moved in the same
 transaction, accounts locked in primary-key order.
+
+Each posting also moves its account's totals for the local day it was posted
+on (`AccountDay`, a roll-up the statements read), in the same transaction and
+after the accounts' locks, so a day's totals never disagree with its postings.
 """
 
+import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from accounts.models import Merchant
 from publicdata.models import Department
 from settlements.choices import AccountKind
 from settlements.exceptions import LedgerImbalance
-from settlements.models import JournalEntry, LedgerAccount, Posting
+from settlements.models import AccountDay, JournalEntry, LedgerAccount, Posting
 
 
 def account_get(
@@ -85,7 +91,7 @@ def journal_post(
             )
     except IntegrityError:
         return JournalEntry.objects.get(idempotency_key=idempotency_key), False
-    Posting.objects.bulk_create(
+    postings = Posting.objects.bulk_create(
         [Posting(entry=entry, account=line.account, amount_fen=line.amount_fen) for line in nonzero]
     )
     deltas: dict[int, int] = defaultdict(int)
@@ -96,6 +102,11 @@ def journal_post(
         LedgerAccount.objects.filter(pk=account_id).update(
             balance_fen=F("balance_fen") + deltas[account_id]
         )
+    # Under the accounts' locks just taken: the day totals of these accounts
+    # are moved by one transaction at a time, in the same order.
+    account_days_add(
+        (p.account_id, timezone.localdate(p.created_at), p.amount_fen) for p in postings
+    )
     return entry, True
 
 
@@ -116,3 +127,54 @@ def journal_reverse(*, entry: JournalEntry, memo: str = "") -> tuple[JournalEntr
 def account_balance(account: LedgerAccount) -> int:
     """Constant-time balance: the running figure kept with every posting."""
     return LedgerAccount.objects.values_list("balance_fen", flat=True).get(pk=account.pk)
+
+
+DAY_TABLE = AccountDay._meta.db_table
+# Adds to the day's totals; the first posting of an account's day creates the row.
+_DAYS_UPSERT = f"""
+INSERT INTO {DAY_TABLE} (account_id, day, credits_fen, debits_fen, postings)
+VALUES {{values}}
+ON CONFLICT (account_id, day) DO UPDATE SET
+    credits_fen = {DAY_TABLE}.credits_fen + excluded.credits_fen,
+    debits_fen = {DAY_TABLE}.debits_fen + excluded.debits_fen,
+    postings = {DAY_TABLE}.postings + excluded.postings
+"""  # noqa: S608 (only the model's table name is interpolated; values are parameters)
+# Rows per statement when a seeding adds many days at once.
+_DAYS_BATCH = 1000
+
+
+def day_totals(
+    postings: Iterable[tuple[int, dt.date, int]],
+) -> dict[tuple[int, dt.date], tuple[int, int, int]]:
+    """(account, local day, amount) triples summed into {(account, day): (credits, debits, n)}."""
+    totals: dict[tuple[int, dt.date], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for account_id, day, amount in postings:
+        row = totals[(account_id, day)]
+        if amount > 0:
+            row[0] += amount
+        else:
+            row[1] -= amount
+        row[2] += 1
+    return {key: (c, d, n) for key, (c, d, n) in totals.items()}
+
+
+def account_days_add(postings: Iterable[tuple[int, dt.date, int]]) -> None:
+    """Move the day totals by these (account, local day, fen) postings, in (account, day) order.
+
+    Call it in the transaction that inserts the postings, after locking their
+    accounts: the account lock is what serialises writers of the same rows.
+    """
+    account_days_add_totals(day_totals(postings))
+
+
+def account_days_add_totals(totals: Mapping[tuple[int, dt.date], tuple[int, int, int]]) -> None:
+    rows = sorted(totals.items())
+    adapt = connection.ops.adapt_datefield_value
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), _DAYS_BATCH):
+            batch = rows[start : start + _DAYS_BATCH]
+            params: list = []
+            for (account_id, day), (credits, debits, count) in batch:
+                params += [account_id, adapt(day), credits, debits, count]
+            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch))
+            cursor.execute(_DAYS_UPSERT.replace("{values}", values), params)

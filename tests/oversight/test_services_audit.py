@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Merchant
@@ -15,7 +16,7 @@ from oversight.services.audit import (
     finding_resolve,
 )
 from settlements.choices import AccountKind, EntryPurpose
-from settlements.models import JournalEntry, LedgerAccount, Posting
+from settlements.models import AccountDay, JournalEntry, LedgerAccount, Posting
 from settlements.services.ledger import Line, account_get, exchange_account, journal_post
 from tests.factories.accounts import MerchantFactory, PersonFactory, make_credit_code
 from tests.factories.marketplace import OrderFactory, listed_product
@@ -84,6 +85,14 @@ def plant_posting_without_balance_move(ex):
 def plant_balance_edit(ex):
     account = account_get(kind=AccountKind.MERCHANT_PAYABLE, merchant=ex.sellers[0])
     LedgerAccount.objects.filter(pk=account.pk).update(balance_fen=account.balance_fen + 1_00)
+    return account
+
+
+def plant_day_totals_edit(ex):
+    # the statements' roll-up edited behind the ledger's back; postings and balances untouched
+    account = account_get(kind=AccountKind.MERCHANT_PAYABLE, merchant=ex.sellers[0])
+    updated = AccountDay.objects.filter(account=account).update(credits_fen=F("credits_fen") + 1)
+    assert updated >= 1
     return account
 
 
@@ -184,6 +193,7 @@ PLANTINGS = [
     ("entry_unbalanced", plant_unbalanced_entry, "settlements.journalentry"),
     ("ledger_unbalanced", plant_posting_without_balance_move, None),
     ("balance_mismatch", plant_balance_edit, "settlements.ledgeraccount"),
+    ("day_totals_mismatch", plant_day_totals_edit, "settlements.ledgeraccount"),
     ("escrow_mismatch", plant_escrow_leak, "accounts.merchant"),
     ("clearing_postings", plant_missing_clearing, "marketplace.order"),
     ("clearing_postings", plant_double_clearing, "marketplace.order"),
@@ -420,3 +430,16 @@ def test_a_failing_check_is_reported_on_the_run_without_hiding_the_others(exchan
     assert run.status == "finished"
     assert "escrow: RuntimeError: database hiccup" in run.error
     assert AuditFinding.objects.filter(kind="stuck_order").exists()
+
+
+def test_a_day_total_edited_by_hand_is_a_finding_naming_the_account_and_day(exchange):
+    # given a clean exchange whose payable account's day totals are edited, nothing else
+    account = plant_day_totals_edit(exchange)
+    day = AccountDay.objects.filter(account=account).order_by("day").first().day
+    # when the audit sweeps
+    sweep()
+    # then exactly that account's days are found, and no balance or ledger finding
+    findings = AuditFinding.objects.filter(kind="day_totals_mismatch")
+    assert f"day_totals_mismatch:account:{account.pk}:{day}" in {f.fingerprint for f in findings}
+    assert kinds_found() == {"day_totals_mismatch"}
+    assert findings.first().severity == "critical"

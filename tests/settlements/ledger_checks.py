@@ -55,6 +55,14 @@ def assert_balances_equal_postings() -> None:
     for account in LedgerAccount.objects.all():
         assert account.balance_fen == sums.get(account.pk, 0), account
     assert sum(sums.values()) == 0
+    assert_day_totals_equal_postings()
+
+
+def assert_day_totals_equal_postings() -> None:
+    """Every account's day totals (the statements' roll-up) add up that day's postings."""
+    from oversight.services.checks import check_account_days
+
+    assert [problem.summary for problem in check_account_days()] == []
 
 
 def assert_cleared_once(orders, batch) -> None:

@@ -1,6 +1,7 @@
 import csv
 import datetime as dt
 import io
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.urls import reverse
@@ -284,6 +285,34 @@ def test_a_merchant_reads_and_downloads_its_statement(merchant_a_api, merchant_a
     assert posted == local
     assert "期初余额,¥0.00" in text
     assert '期末余额,"¥3,780.00"' in text
+
+
+def test_a_statement_pages_through_its_lines_with_the_running_balance(
+    merchant_a_api, merchant_a, sold_day
+):
+    # given a payable account with four postings from a cleared day
+    day, _orders = sold_day
+    clearing_run_for_day(business_date=day)
+    account = account_get(kind=AccountKind.MERCHANT_PAYABLE, merchant=merchant_a)
+    query = {"account": account.pk, "from": day.isoformat(), "to": timezone.localdate()}
+    whole = merchant_a_api.get(STATEMENTS, query).json()
+    # when it is read three lines at a time, following the next link
+    first = merchant_a_api.get(STATEMENTS, {**query, "lines": 3}).json()
+    second = merchant_a_api.get(first["next"]).json()
+    # then the pages hold the same lines and balances as the whole, and the figures are the same
+    assert (first["truncated"], second["truncated"], second["next"]) == (True, False, None)
+    assert first["lines"] + second["lines"] == whole["lines"]
+    for page in (first, second):
+        assert (page["opening_balance"], page["closing_balance"]) == ("0.00", "3780.00")
+        assert (page["credits"], page["debits"]) == (whole["credits"], whole["debits"])
+    # and a cursor changed by hand or taken to another period is refused
+    cursor = parse_qs(urlsplit(first["next"]).query)["cursor"][0]
+    earlier = (day - dt.timedelta(days=1)).isoformat()
+    tampered = {**query, "cursor": cursor[:-2] + "xx"}
+    for bad in (tampered, {**query, "from": earlier, "cursor": cursor}):
+        response = merchant_a_api.get(STATEMENTS, bad)
+        assert response.status_code == 400, response.content
+        assert response.json()["errors"][0]["field"] == "cursor", response.json()
 
 
 def test_another_merchants_statement_is_a_404(merchant_b_api, merchant_a, sold_day):

@@ -134,3 +134,31 @@ def test_postgres_refuses_to_change_or_delete_ledger_rows(statement):
     # then the rows are unchanged
     assert sorted(Posting.objects.values_list("amount_fen", flat=True)) == [-700, 700]
     assert JournalEntry.objects.get().memo == ""
+
+
+@pytest.mark.django_db
+def test_each_posting_moves_its_accounts_totals_for_the_local_day():
+    # given an escrow account paid into twice and refunded once today
+    from django.utils import timezone
+
+    from settlements.models import AccountDay
+
+    merchant = MerchantFactory()
+    bank = exchange_account(AccountKind.BANK_CLEARING)
+    escrow = account_get(kind=AccountKind.MERCHANT_ESCROW, merchant=merchant)
+    for key, amount in (("payment:order:1", 700), ("payment:order:2", 300), ("refund:1", -200)):
+        journal_post(
+            idempotency_key=key,
+            purpose="payment" if amount > 0 else "refund",
+            lines=[Line(bank, -amount), Line(escrow, amount)],
+        )
+    # when the same key is posted again
+    journal_post(
+        idempotency_key="refund:1", purpose="refund", lines=[Line(bank, 200), Line(escrow, -200)]
+    )
+    # then the day's totals hold credits and debits apart, counted once, on Shanghai's day
+    today = timezone.localdate()
+    assert AccountDay.objects.get(account=escrow).day == today
+    totals = AccountDay.objects.values_list("account_id", "credits_fen", "debits_fen", "postings")
+    assert set(totals) == {(escrow.pk, 1000, 200, 3), (bank.pk, 200, 1000, 3)}
+    assert_balances_equal_postings()
