@@ -149,16 +149,18 @@ def statement_for_account(
             params=[connection.ops.adapt_datetimefield_value(posted_at), posting_id],
         )
     lines = max(1, min(lines, STATEMENT_MAX_LINES))
-    rows = postings.order_by("created_at", "id").values_list(
-        "id",
-        "created_at",
-        "entry_id",
-        "entry__idempotency_key",
-        "entry__purpose",
-        "entry__order_id",
-        "amount_fen",
-        "entry__order__contract__usage__source",
-    )[: lines + 1]
+    rows = list(
+        postings.order_by("created_at", "id").values_list(
+            "id",
+            "created_at",
+            "entry_id",
+            "entry__idempotency_key",
+            "entry__purpose",
+            "entry__order_id",
+            "amount_fen",
+            "entry__order__contract__usage__source",
+        )[: lines + 1]
+    )
     page: list[StatementLine] = []
     last_pk = 0
     for pk, posted_at, entry_id, key, purpose, order_id, amount, source in rows[:lines]:
