@@ -134,6 +134,9 @@ class Merchant(TimeStampedModel):
     )
 
     merchant_scope = ("pk",)
+    # The register of active merchants is public: a seller names its buyer, the
+    # market names each provider. Only the id and name; the profile stays scoped.
+    merchant_published = Q(status=MerchantStatus.ACTIVE)
     # The profile and the bank account are the owner's to change.
     merchant_write_role = OWNER_ROLE
 

@@ -24,7 +24,7 @@ from core.input import max_text_length
 from core.jobs import broker_errors
 from core.money import MoneyError, fen_to_yuan, yuan_to_fen
 from core.permissions import IsOperator
-from core.scoping import scope_to_merchant
+from core.scoping import scope_to_merchant, visible_to
 
 #: The signed-in user of the API request being handled, for references that
 #: only reach the caller's own records (IdRelatedField(own=True)). Set by
@@ -68,6 +68,28 @@ class ScopedViewSetMixin(_ViewSetBase):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         self._request_user_token = REQUEST_USER.set(request.user)
+        self._refuse_records_out_of_scope(kwargs)
+
+    def _refuse_records_out_of_scope(self, kwargs) -> None:
+        """A write on a record the caller cannot see is a 404 before its input is read.
+
+        Otherwise an action that checks its body first would answer another
+        merchant's record with a 400 about the body, and a missing id the same
+        way only by chance; the tenant's walls would depend on each handler's
+        order of steps. Reads need nothing here: they fetch the record first.
+        """
+        if self.action is None or not self.detail or self.request.method in ("GET", "HEAD"):
+            return
+        lookup_url_kwarg = self.lookup_url_kwarg or self.lookup_field or "pk"
+        if lookup_url_kwarg not in kwargs:
+            return
+        lookup = {self.lookup_field or "pk": kwargs[lookup_url_kwarg]}
+        try:
+            exists = self.get_queryset().filter(**lookup).exists()
+        except (TypeError, ValueError, DjangoValidationError):
+            exists = False
+        if not exists:
+            raise exceptions.NotFound()
 
     def finalize_response(self, request, response, *args, **kwargs):
         token = self.__dict__.pop("_request_user_token", None)
@@ -240,9 +262,10 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField):
 
     DRF's own field hands the value to the database, which truncates 61.9 to 61.
 
-    `own=True`: the row must be one the caller may see (core.scoping), so
-    another merchant's record is refused exactly like an id that does not
-    exist, and the answer tells nothing about which ids exist.
+    `own=True`: the row must be one the caller may name (core.scoping.visible_to:
+    their own, or published to every merchant), so another merchant's record is
+    refused exactly like an id that does not exist, and the answer tells
+    nothing about which ids exist.
     """
 
     default_error_messages = {
@@ -263,7 +286,7 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField):
             # No caller known (a service or a task validating): nothing to narrow by;
             # the services check ownership themselves.
             return queryset
-        return scope_to_merchant(queryset, user)
+        return visible_to(queryset, user)
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int | str):
@@ -285,12 +308,27 @@ class BoundedTextField(serializers.CharField):
         super().__init__(**kwargs)
 
 
+class ReasonField(serializers.CharField):
+    """A reason a person wrote: JSON text only. DRF's CharField would take 1 as "1".
+
+    `{"reason": 1}` is a client sending the wrong field (an id where the text
+    goes), not a reason; it is refused naming the field.
+    """
+
+    default_error_messages = {"not_text": _("Write the reason as text.")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_text")
+        return super().to_internal_value(data)
+
+
 class ReasonInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, help_text="Why the action is taken.")
+    reason = ReasonField(max_length=2000, help_text="Why the action is taken.")
 
 
 class OptionalReasonInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = ReasonField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 def _answer_errors_in_json(context) -> None:

@@ -4,6 +4,38 @@ import datetime as dt
 
 import django_filters
 from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
+
+from core.scoping import visible_to
+
+
+class ScopedFilterBackend(DjangoFilterBackend):
+    """django-filter, with every filter that names a row narrowed to the rows the caller may name.
+
+    `?product=<id>` of another merchant's draft is then refused exactly like an
+    id that does not exist, instead of answering an empty page for one and a
+    400 for the other (which told which ids exist). Reference data and
+    published rows stay nameable (core.scoping.visible_to).
+    """
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is None:
+            return None
+        user = getattr(request, "user", None)
+        for declared in filterset.filters.values():
+            if not isinstance(
+                declared,
+                django_filters.ModelChoiceFilter | django_filters.ModelMultipleChoiceFilter,
+            ):
+                continue
+            choices = declared.get_queryset(request)
+            if getattr(choices.model, "merchant_scope", None) is None:
+                continue
+            declared.queryset = visible_to(choices, user)
+            declared.__dict__.pop("_field", None)  # the form field is made from the queryset
+        filterset.__dict__.pop("_form", None)
+        return filterset
 
 
 def local_day_start(day: dt.date) -> dt.datetime:

@@ -95,5 +95,21 @@ def scope_to_merchant(queryset: QuerySet, user) -> QuerySet:
     return queryset if condition is None else queryset.filter(condition)
 
 
+def visible_to(queryset: QuerySet, user) -> QuerySet:
+    """The rows `user` may name in a request: their scope, plus what is published to all.
+
+    A model may declare `merchant_published`, a Q of the rows every merchant
+    sees anyway (the market's listed products and plans on sale, the register
+    of active merchants). Naming another merchant's row outside both is
+    answered exactly like naming an id that does not exist.
+    """
+    published = getattr(queryset.model, "merchant_published", None)
+    merchant_id = merchant_id_of(user)
+    if published is None or is_operator(user) or merchant_id is None:
+        return scope_to_merchant(queryset, user)
+    condition = merchant_filter(queryset.model, merchant_id)
+    return queryset if condition is None else queryset.filter(condition | published)
+
+
 def is_public(model) -> bool:
     return getattr(model, "merchant_scope", None) == PUBLIC

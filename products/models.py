@@ -233,6 +233,8 @@ class Product(TimeStampedModel, ProductContent):
     )
 
     merchant_scope = ("provider",)
+    # The market shows every listed product to every merchant (core.scoping.visible_to).
+    merchant_published = Q(status=ProductStatus.LISTED)
 
     class Meta:
         verbose_name = _("data product")
@@ -328,6 +330,8 @@ class PricingPlan(TimeStampedModel, PlanTerms):
     is_active = models.BooleanField(_("on sale"), default=True)
 
     merchant_scope = ("product__provider",)
+    # The plans on sale of listed products: what buyers order and take keys for.
+    merchant_published = Q(is_active=True, product__status=ProductStatus.LISTED)
 
     class Meta:
         verbose_name = _("pricing plan")

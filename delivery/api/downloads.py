@@ -55,7 +55,9 @@ class DownloadGrantIssuedSerializer(DownloadGrantSerializer):
 
 class DownloadGrantCreateInputSerializer(serializers.Serializer):
     order = IdRelatedField(
-        queryset=Order.objects.all(), help_text="A paid order of a product delivered as a file."
+        queryset=Order.objects.all(),
+        own=True,
+        help_text="A paid order of a product delivered as a file.",
     )
 
 

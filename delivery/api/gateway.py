@@ -20,7 +20,9 @@ class UpstreamSerializer(serializers.ModelSerializer):
 
 
 class UpstreamRegisterInputSerializer(serializers.Serializer):
-    product = IdRelatedField(queryset=Product.objects.all(), help_text="Your API product.")
+    product = IdRelatedField(
+        queryset=Product.objects.all(), own=True, help_text="Your API product."
+    )
     base_url = serializers.CharField(
         max_length=500, help_text="https://host/path; calls go to base_url/<path>."
     )
@@ -63,11 +65,11 @@ class ApiKeyIssuedSerializer(ApiKeySerializer):
 
 class ApiKeyCreateInputSerializer(serializers.Serializer):
     order = IdRelatedField(
-        queryset=Order.objects.all(), required=False, allow_null=True, default=None,
+        queryset=Order.objects.all(), own=True, required=False, allow_null=True, default=None,
         help_text="A paid subscription order.",
     )  # fmt: skip
     plan = IdRelatedField(
-        queryset=PricingPlan.objects.all(), required=False, allow_null=True, default=None,
+        queryset=PricingPlan.objects.all(), own=True, required=False, allow_null=True, default=None,
         help_text="A metered plan (instead of an order).",
     )  # fmt: skip
 

@@ -27,7 +27,7 @@ class DeliverableSerializer(serializers.ModelSerializer):
 
 
 class DeliverableUploadInputSerializer(serializers.Serializer):
-    product = IdRelatedField(queryset=Product.objects.all())
+    product = IdRelatedField(queryset=Product.objects.all(), own=True)
     file = serializers.FileField(help_text="The whole file, sent as multipart/form-data.")
     note = BoundedTextField(required=False, allow_blank=True, default="")
 
@@ -64,7 +64,7 @@ class UploadSessionSerializer(serializers.ModelSerializer):
 
 
 class UploadSessionCreateInputSerializer(serializers.Serializer):
-    product = IdRelatedField(queryset=Product.objects.all())
+    product = IdRelatedField(queryset=Product.objects.all(), own=True)
     file_name = serializers.CharField(max_length=255)
     size_bytes = serializers.IntegerField(min_value=0, max_value=2**62)
     content_type = serializers.CharField(max_length=100, required=False, allow_blank=True)

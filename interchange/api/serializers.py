@@ -162,6 +162,6 @@ class RecognitionSerializer(serializers.ModelSerializer):
 
 
 class RecognitionCreateInputSerializer(serializers.Serializer):
-    product = IdRelatedField(queryset=Product.objects.all())
+    product = IdRelatedField(queryset=Product.objects.all(), own=True)
     partner = IdRelatedField(queryset=PartnerExchange.objects.all())
     registration_number = serializers.CharField(max_length=64)

@@ -1,5 +1,4 @@
 from django.utils.translation import gettext as _
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -14,6 +13,7 @@ from core.api import (
     ServiceCreateMixin,
     ServiceUpdateMixin,
 )
+from core.filters import ScopedFilterBackend
 from interchange import services
 from interchange.api.serializers import (
     HarvestInputSerializer,
@@ -131,7 +131,7 @@ class PartnerListingViewSet(
     search_fields = ["title", "title_en", "summary", "summary_en", "tags", "publisher_name"]
     ordering_fields = ["updated_at", "title"]
     ordering = ["-updated_at"]
-    filter_backends = [DjangoFilterBackend, SearchFilter, OrderingFilter]
+    filter_backends = [ScopedFilterBackend, SearchFilter, OrderingFilter]
 
 
 class RecognitionViewSet(ScopedReadOnlyViewSet):

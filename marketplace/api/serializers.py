@@ -3,7 +3,7 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.models import Merchant
-from core.api import IdRelatedField, YuanField
+from core.api import IdRelatedField, ReasonField, YuanField
 from marketplace.choices import DisputeOutcome
 from marketplace.models import Dispute, Order, OrderEvent, Refund, UsageRecord
 from marketplace.services.orders import MAX_QUANTITY
@@ -117,6 +117,7 @@ class OrderDetailSerializer(OrderSerializer):
 class OrderCreateInputSerializer(serializers.Serializer):
     plan = IdRelatedField(
         queryset=PricingPlan.objects.select_related("product"),
+        own=True,
         help_text="The pricing plan of a listed product.",
     )
     quantity = serializers.IntegerField(
@@ -145,18 +146,18 @@ class RefundInputSerializer(serializers.Serializer):
     amount = YuanField(
         required=False, default=None, help_text="Yuan; leave out for all that is in escrow."
     )
-    reason = serializers.CharField(max_length=2000)
+    reason = ReasonField(max_length=2000)
 
 
 class RefundDecisionInputSerializer(serializers.Serializer):
     refund = serializers.IntegerField(
         min_value=1, max_value=2**63 - 1, help_text="The refund request's id."
     )
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = ReasonField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class RefundDeclineInputSerializer(RefundDecisionInputSerializer):
-    reason = serializers.CharField(
+    reason = ReasonField(
         max_length=2000, help_text="Why the refund is declined; the buyer reads it."
     )
 
@@ -164,7 +165,7 @@ class RefundDeclineInputSerializer(RefundDecisionInputSerializer):
 class DisputeResolveInputSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(DisputeOutcome.choices)
     refund = YuanField(required=False, default=None, help_text="Yuan; for a split only.")
-    reason = serializers.CharField(max_length=2000)
+    reason = ReasonField(max_length=2000)
 
 
 class UsageRecordSerializer(serializers.ModelSerializer):
@@ -187,8 +188,8 @@ class UsageRecordSerializer(serializers.ModelSerializer):
 
 class UsageRecordCreateInputSerializer(serializers.Serializer):
     record_id = serializers.CharField(max_length=64, help_text="The gateway's own record id.")
-    buyer = IdRelatedField(queryset=Merchant.objects.all())
-    plan = IdRelatedField(queryset=PricingPlan.objects.select_related("product"))
+    buyer = IdRelatedField(queryset=Merchant.objects.all(), own=True)
+    plan = IdRelatedField(queryset=PricingPlan.objects.select_related("product"), own=True)
     calls = serializers.IntegerField(min_value=1, max_value=MAX_CALLS_PER_RECORD)
     used_at = serializers.DateTimeField()
 

@@ -106,7 +106,7 @@ class PlanSerializer(PlanTermsSerializer, serializers.ModelSerializer):
 
 
 class PlanCreateInputSerializer(PlanTermsSerializer):
-    product = IdRelatedField(queryset=Product.objects.all())
+    product = IdRelatedField(queryset=Product.objects.all(), own=True)
 
 
 class PlanUpdateInputSerializer(PlanTermsSerializer):
@@ -131,7 +131,7 @@ class RevisionPlanSerializer(PlanTermsSerializer, serializers.ModelSerializer):
 
 
 class RevisionPlanCreateInputSerializer(PlanTermsSerializer):
-    revision = IdRelatedField(queryset=ProductRevision.objects.all())
+    revision = IdRelatedField(queryset=ProductRevision.objects.all(), own=True)
 
 
 class ProductEventSerializer(serializers.ModelSerializer):
@@ -286,6 +286,7 @@ class ContentInputSerializer(serializers.Serializer):
 class ProductCreateInputSerializer(ContentInputSerializer):
     provider = IdRelatedField(
         queryset=Merchant.objects.all(),
+        own=True,
         required=False,
         help_text="Operators name the provider; a merchant's people create for their own.",
     )
@@ -335,7 +336,7 @@ class RevisionSerializer(serializers.ModelSerializer):
 
 
 class RevisionCreateInputSerializer(serializers.Serializer):
-    product = IdRelatedField(queryset=Product.objects.all())
+    product = IdRelatedField(queryset=Product.objects.all(), own=True)
     change_note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
 

@@ -1,6 +1,5 @@
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -14,6 +13,7 @@ from core.api import (
     ServiceUpdateMixin,
 )
 from core.exceptions import BusinessRuleViolation
+from core.filters import ScopedFilterBackend
 from core.scoping import is_operator, merchant_id_of
 from products import services
 from products.api.serializers import (
@@ -146,7 +146,7 @@ class ProductViewSet(ServiceUpdateMixin, ScopedReadOnlyViewSet):
     ordering_fields = ["created_at", "updated_at", "listed_at", "title", "min_price_fen"]
     ordering = ["-created_at"]
 
-    filter_backends = [DjangoFilterBackend, SearchFilter, NullsLastOrderingFilter]
+    filter_backends = [ScopedFilterBackend, SearchFilter, NullsLastOrderingFilter]
 
     service_output = ProductDetailSerializer
     update_input = ProductUpdateInputSerializer
@@ -464,7 +464,7 @@ class MarketProductViewSet(
     search_fields = ["title", "summary", "tags"]
     ordering_fields = ["listed_at", "title", "min_price_fen"]
     ordering = ["-listed_at"]
-    filter_backends = [DjangoFilterBackend, SearchFilter, NullsLastOrderingFilter]
+    filter_backends = [ScopedFilterBackend, SearchFilter, NullsLastOrderingFilter]
 
     def get_queryset(self):
         return (

@@ -44,7 +44,9 @@ def post_raw(client, url, body: bytes, **extra):
     ("body", "field"),
     [
         ("[]", "non_field_errors"),
-        ('{"reason": 1, "refund": 999999}', "refund"),
+        ('{"reason": 1, "refund": 999999}', "reason"),
+        ('{"reason": 1, "refund": 1}', "reason"),
+        ('{"reason": "late", "refund": 999999}', "refund"),
         ('{"reason": [], "refund": 1.5}', "reason"),
         ("{}", "refund"),
     ],
@@ -208,6 +210,7 @@ def test_the_token_endpoint_still_signs_in(client):
 NOT_AN_AMOUNT = [
     "1e999999",
     "1E5",
+    "1e1",
     "\uff11.\uff10\uff10",
     "1_0",
     " 1.00",
@@ -399,3 +402,22 @@ def test_a_cursor_replayed_under_another_ordering_is_a_400(operator_api):
     )
     assert other.status_code == 400
     assert "cursor" in other.json()
+
+
+def test_decline_refund_with_a_number_for_the_reason_is_a_400_naming_reason(
+    api_client, buyer, plan
+):
+    # given a pending refund request the seller could decline
+    order = delivered(buyer, plan)
+    refund = refund_services.order_refund_request(actor=person_of(buyer), order=order, reason="x")
+    seller_api = api_client(person_of(plan.product.provider))
+    # when the seller sends the request's id right, but a number where the reason goes
+    response = seller_api.post(
+        reverse("order-decline-refund", args=[order.pk]),
+        {"refund": refund.pk, "reason": 1},
+        format="json",
+    )
+    # then 400 naming reason, and the request is still pending
+    assert response.status_code == 400, response.content
+    assert "reason" in response.json()
+    assert Refund.objects.get(pk=refund.pk).status == "requested"
