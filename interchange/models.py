@@ -90,6 +90,13 @@ class HarvestRun(models.Model):
     delisted_count = models.PositiveIntegerField(_("delisted"), default=0)
     refused_count = models.PositiveIntegerField(_("refused"), default=0)
     errors = models.JSONField(_("errors"), default=list, blank=True)
+    # Renewed at every page by the worker reading the run; a run `running` with
+    # no heartbeat past EXCHANGE_JOBS_STALE_SECONDS lost its worker and is
+    # resumed by interchange.services.harvest_runs_recover.
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    # Which worker owns the run: the recovery's resume moves it on, and a
+    # worker whose attempt is no longer the run's stops at its next page.
+    attempt = models.PositiveIntegerField(_("attempt"), default=0)
 
     merchant_scope = ()
 

@@ -16,11 +16,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core import jobs
 from core.exceptions import BusinessRuleViolation, Conflict
 from core.transitions import lock_one, transition
 from interchange import fetch, parse
@@ -92,6 +94,9 @@ class _Tally:
     def error(self, where: str, reason: str) -> None:
         if len(self.errors) < settings.EXCHANGE_HARVEST_LIMITS["max_errors_kept"]:
             self.errors.append({"where": where, "reason": reason})
+
+
+_COUNTS = ("new", "updated", "unchanged", "delisted", "refused")
 
 
 def _with_query(url: str, **params) -> str:
@@ -280,10 +285,36 @@ def partner_harvest(
         since = partner.last_good_run.started_at - dt.timedelta(seconds=overlap)
     if not partner.changes_url:
         since = None  # without a change feed only a full read can tell what vanished
-    run = HarvestRun.objects.create(partner=partner, full=since is None, changes_since=since)
+    run = HarvestRun.objects.create(
+        partner=partner, full=since is None, changes_since=since, heartbeat_at=timezone.now()
+    )
+    return _harvest_execute(run, partner, since, attempt=run.attempt)
+
+
+class _Superseded(Exception):
+    """The run was taken over by the recovery (its attempt moved on): this worker stops."""
+
+
+def _harvest_execute(
+    run: HarvestRun, partner: PartnerExchange, since: dt.datetime | None, *, attempt: int
+) -> HarvestRun:
+    """Read the partner's pages into `run` as its attempt `attempt`, and close the run.
+
+    Each page first renews the run's heartbeat, on condition that the attempt
+    is still ours: once the recovery has handed the run to another worker, this
+    one stops at its next page and writes nothing more to the run. Records are
+    taken one transaction each and are idempotent by their hash, so a page
+    read twice (once before a crash, once after) counts as unchanged.
+    """
     tally = _Tally()
 
+    def still_ours() -> None:
+        alive = HarvestRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempt=attempt)
+        if not alive.update(heartbeat_at=timezone.now()):
+            raise _Superseded()
+
     def take_page(url, graph):
+        still_ours()
         for node in parse.datasets(graph):
             where = str(node)
             try:
@@ -297,6 +328,7 @@ def partner_harvest(
                 tally.error(where, _("the record could not be taken: %(error)s") % {"error": exc})
 
     def take_changes(url, graph):
+        still_ours()
         for iri, identifier in parse.removals(graph):
             if iri in tally.seen_iris or (identifier and identifier in tally.seen_identifiers):
                 continue  # listed again since: the catalog page is newer news
@@ -308,6 +340,14 @@ def partner_harvest(
             ):
                 _delist(record, reason=_("delisted at the partner"), tally=tally)
 
+    try:
+        return _harvest_read(run, partner, since, attempt, tally, take_page, take_changes)
+    except _Superseded:
+        log.warning("harvest run %s: attempt %s was taken over; this worker stops", run.pk, attempt)
+        return HarvestRun.objects.get(pk=run.pk)
+
+
+def _harvest_read(run, partner, since, attempt, tally, take_page, take_changes) -> HarvestRun:
     status = RunStatus.SUCCEEDED
     with fetch.new_client() as client:
         try:
@@ -337,12 +377,18 @@ def partner_harvest(
             ):
                 continue
             _delist(record, reason=_("no longer in the partner's catalog"), tally=tally)
-    run.status = status
-    run.finished_at = timezone.now()
-    for name in ("new", "updated", "unchanged", "delisted", "refused"):
-        setattr(run, f"{name}_count", getattr(tally, name))
-    run.pages, run.bytes_read, run.errors = tally.pages, tally.bytes_read, tally.errors
-    run.save()
+    counts = {f"{name}_count": getattr(tally, name) for name in _COUNTS}
+    closed = HarvestRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempt=attempt).update(
+        status=status,
+        finished_at=timezone.now(),
+        pages=tally.pages,
+        bytes_read=tally.bytes_read,
+        errors=tally.errors,
+        **counts,
+    )
+    if not closed:
+        raise _Superseded()
+    run.refresh_from_db()
     if status == RunStatus.SUCCEEDED:
         PartnerExchange.objects.filter(pk=partner.pk).update(last_good_run=run)
     log.info(
@@ -353,11 +399,73 @@ def partner_harvest(
     return run
 
 
+def harvest_run_resume(*, run_id: int, attempt: int) -> HarvestRun | None:
+    """Take over a run a lost worker left `running` (queued by harvest_runs_recover).
+
+    The claim moves the run's attempt on from the one the message names, in
+    one conditional UPDATE: a message delivered twice, or one for a run that
+    has since finished, does nothing; the worker that lost the run stops at
+    its next page. The run is read again from its start with the same scope
+    (full, or changes since the same moment), and closed once.
+    """
+    claimed = HarvestRun.objects.filter(
+        pk=run_id, status=RunStatus.RUNNING, attempt=attempt
+    ).update(attempt=attempt + 1, heartbeat_at=timezone.now())
+    if not claimed:
+        return None
+    run = HarvestRun.objects.select_related("partner").get(pk=run_id)
+    since = None if run.full else run.changes_since
+    return _harvest_execute(run, run.partner, since, attempt=attempt + 1)
+
+
+def harvest_runs_recover(*, now: dt.datetime | None = None) -> dict:
+    """Queue again the harvest runs left `running` with no sign of life past the deadline.
+
+    Run by beat every EXCHANGE_JOBS_RECOVER_SECONDS. A harvesting worker
+    renews its run's heartbeat at every page (a page is bounded by
+    EXCHANGE_HARVEST_LIMITS["page_seconds"], well inside
+    EXCHANGE_JOBS_STALE_SECONDS), so a run silent for longer lost its worker.
+    Claimed under FOR UPDATE SKIP LOCKED with the heartbeat renewed in the same
+    transaction, so two recoveries at once queue a run once; the resume itself
+    is idempotent by the run's attempt (harvest_run_resume).
+    """
+    from interchange.tasks import harvest_run_resume_task
+
+    now = now or timezone.now()
+    stale_before = now - dt.timedelta(seconds=settings.EXCHANGE_JOBS_STALE_SECONDS)
+    with transaction.atomic():
+        stale = list(
+            HarvestRun.objects.select_for_update(skip_locked=True)
+            .filter(status=RunStatus.RUNNING)
+            .annotate(last_seen=Coalesce("heartbeat_at", "started_at"))
+            .filter(last_seen__lt=stale_before)
+            .order_by("pk")
+            .values_list("pk", "attempt")
+        )
+        if not stale:
+            return {}
+        log.warning("harvest runs %s left running by a lost worker; queued again", stale)
+        HarvestRun.objects.filter(pk__in=[pk for pk, _attempt in stale]).update(heartbeat_at=now)
+
+        def unsent(rest: list[tuple]) -> None:
+            # Not sent: the next recovery takes them at once, not after the deadline.
+            HarvestRun.objects.filter(pk__in=[args[0] for args in rest]).update(heartbeat_at=None)
+
+        jobs.send_after_commit(harvest_run_resume_task, stale, on_unsent=unsent)
+    return {"requeued": [pk for pk, _attempt in stale]}
+
+
 def partners_harvest_due(*, now=None) -> list[int]:
-    """Harvest every active partner whose interval has passed since its last run."""
+    """Harvest every active partner whose interval has passed since its last run.
+
+    A partner with a run still `running` is left alone: that run is either
+    being read right now or the recovery's to finish (harvest_runs_recover).
+    """
     now = now or timezone.now()
     done = []
-    for partner in PartnerExchange.objects.filter(is_active=True).order_by("id"):
+    running = HarvestRun.objects.filter(partner=OuterRef("pk"), status=RunStatus.RUNNING)
+    partners = PartnerExchange.objects.filter(is_active=True).exclude(Exists(running))
+    for partner in partners.order_by("id"):
         last = partner.runs.order_by("-started_at").values_list("started_at", flat=True).first()
         if last is not None and (now - last).total_seconds() < partner.harvest_every_minutes * 60:
             continue

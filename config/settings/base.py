@@ -427,7 +427,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute="*/5"),
     },
     # Recorded work left behind by a killed worker or a broker outage is
-    # queued again: clearing chunks and days, and audit runs (see
+    # queued again: clearing chunks and days, audit runs and harvest runs (see
     # docs/reliability.md, "Jobs that always finish").
     "settlements-clearing-recover": {
         "task": "settlements.tasks.clearing_recover_task",
@@ -435,6 +435,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
     "oversight-audit-runs-recover": {
         "task": "oversight.tasks.audit_runs_recover_task",
+        "schedule": EXCHANGE_JOBS_RECOVER_SECONDS,
+    },
+    # Harvest runs whose worker was lost mid-read (no heartbeat past the
+    # deadline) are resumed by another worker, once.
+    "interchange-harvest-runs-recover": {
+        "task": "interchange.tasks.harvest_runs_recover_task",
         "schedule": EXCHANGE_JOBS_RECOVER_SECONDS,
     },
     # Every hour: resumable uploads left open past their expiry are abandoned

@@ -49,7 +49,7 @@ def page(datasets: list, next_url: str | None = None) -> dict:
 class PartnerServer:
     """Routes: path (with query) -> (status, content type, body bytes, seconds to dribble)."""
 
-    def __init__(self):
+    def __init__(self, port: int = 0):
         self.routes: dict[str, tuple] = {}
         self.requests: list[str] = []
         server = self
@@ -81,7 +81,7 @@ class PartnerServer:
             def handle_error(self, request, client_address):
                 pass  # the harvester hanging up on a refused page is expected
 
-        self.httpd = QuietServer(("127.0.0.1", 0), Handler)
+        self.httpd = QuietServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
