@@ -61,3 +61,45 @@ def test_a_market_page_costs_the_same_statements_however_many_products_it_shows(
     with django_assert_max_num_queries(len(one.captured_queries)):
         body = merchant_b_api.get(LIST).json()
     assert len(body["results"]) == 12
+
+
+def test_the_market_page_reads_as_the_market_serializer_shows_each_product(
+    merchant_b_api, merchant_a
+):
+    # given listed products with plans (one capped, one withdrawn), scenarios and a recognition
+    import json
+
+    from interchange.models import RegistrationRecognition
+    from products.api.market import market_page, market_rows
+    from products.api.serializers import MarketProductSerializer
+    from products.api.views import MarketProductViewSet
+    from tests.factories.interchange import PartnerRecordFactory
+    from tests.factories.publicdata import ScenarioFactory
+
+    first = ProductFactory(provider=merchant_a)
+    PlanFactory(product=first, price_fen=12_34)
+    PlanFactory(product=first, is_active=False)
+    second = ProductFactory(provider=merchant_a, tags="weather, hourly")
+    PlanFactory(product=second, kind="metered", price_fen=0, unit_price_fen=5, monthly_cap_fen=9_00)
+    older, newer = ScenarioFactory(), ScenarioFactory()
+    second.scenarios.add(older, newer)
+    record = PartnerRecordFactory(publisher_credit_code=merchant_a.credit_code)
+    RegistrationRecognition.objects.create(
+        product=second,
+        partner=record.partner,
+        partner_record=record,
+        registration_number=record.registration_number,
+        status="recognised",
+    )
+    ProductFactory(provider=merchant_a)  # no plans at all
+    # when the market's list reads them as plain rows, and the serializer reads them as models
+    queryset = MarketProductViewSet().get_queryset().order_by("-listed_at", "-id")
+    fast = market_page(list(market_rows(queryset)))
+    slow = MarketProductSerializer(list(queryset), many=True).data
+    # then both say the same, field for field, in the same order
+    assert json.dumps(fast) == json.dumps(slow)
+    assert [len(row["scenarios"]) for row in fast if row["id"] == second.pk] == [2]
+    assert any(row["recognised_registrations"] for row in fast)
+    # and the API's page is that list
+    body = merchant_b_api.get(LIST).json()
+    assert body["results"] == json.loads(json.dumps(slow))
