@@ -25,6 +25,10 @@ from core.demo import (
     scaled,
 )
 
+# The tables this seeder writes in bulk: their indexes and foreign keys are built
+# after the load (core.demo.BulkLoad).
+BULK_MODELS = (Merchant, MerchantEvent, User)
+
 # city -> (share of merchants, district division codes, landline area code, short name)
 CITIES = {
     Region.CHANGSHA: (
@@ -294,6 +298,8 @@ def seed(context: DemoContext) -> None:
     banks = {i: b[3] for i, b in enumerate(BANKS)}
     regions = list(CITIES)
     info = []  # (id, region, industry, kinds, status, approved at)
+    legal_names: dict[int, str] = {}
+    codes: dict[int, str] = {}
     progress = context.stage("merchants", total)
     # The history starts 18 months back; merchants joined from then on, a few earlier.
     first_day = context.today - dt.timedelta(days=30 * 19)
@@ -366,10 +372,12 @@ def seed(context: DemoContext) -> None:
                 first_day + dt.timedelta(days=offset), rng.randrange(9 * 3600, 17 * 3600)
             )
         approved = joined + dt.timedelta(days=rng.randrange(1, 5), hours=rng.randrange(1, 6))
+        code = credit_code(rng.choice(districts), org)
+        legal_names[merchant_id], codes[merchant_id] = legal_name, code
         merchants.add(
             id=merchant_id,
             legal_name=legal_name,
-            credit_code=credit_code(rng.choice(districts), org),
+            credit_code=code,
             is_supplier="supplier" in kinds,
             is_technical="technical" in kinds,
             is_application="application" in kinds,
@@ -432,6 +440,9 @@ def seed(context: DemoContext) -> None:
     events.write(context)
     people.write(context)
     context.made["merchants"] = info
+    # Legal names and credit codes by id, for the contracts (without reading them back).
+    context.made["merchant_names"] = legal_names
+    context.made["merchant_codes"] = codes
     context.made["merchant_person"] = {m[0]: person_ids[i] for i, m in enumerate(info)}
     context.made["named_merchants"] = {role: ids[i] for role, i in ROLE_INDEX.items()}
     context.finish_ids()

@@ -9,15 +9,18 @@ what the services would have written for the same story: the audit sweep
 and the hash chain check it afterwards.
 """
 
+import contextlib
 import datetime as dt
 import functools
 import io
 import json
 import random
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -55,11 +58,19 @@ class Progress:
 
     WIDTH = 24
 
-    def __init__(self, label: str, total: int, *, stream=None, quiet: bool = False):
+    def __init__(
+        self,
+        label: str,
+        total: int,
+        *,
+        stream=None,
+        quiet: bool = False,
+        started: float | None = None,
+    ):
         self.label = label
         self.total = max(int(total), 0)
         self.done = 0
-        self.started = time.monotonic()
+        self.started = time.monotonic() if started is None else started
         self.shown = 0.0
         self.stream = stream or sys.stderr
         self.quiet = quiet
@@ -143,8 +154,8 @@ class DemoContext:
         self._next_ids[table] = first + count
         return range(first, first + count)
 
-    def stage(self, label: str, total: int) -> Progress:
-        return Progress(label, total, quiet=self.quiet)
+    def stage(self, label: str, total: int, *, started: float | None = None) -> Progress:
+        return Progress(label, total, quiet=self.quiet, started=started)
 
     def insert(self, model, columns: list[str], rows, *, progress: Progress | None = None) -> int:
         """Write rows (tuples in `columns` order, ids included) into `model`'s table."""
@@ -163,7 +174,24 @@ class DemoContext:
                 cursor.execute(statement)
 
 
+def _copy_escape(value: str) -> str:
+    # Most strings hold none of COPY's special characters: four scans beat four copies.
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return (
+            value.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return value
+
+
+def _copy_json(value) -> str:
+    return _copy_escape(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+
 def _copy_text(value) -> str:
+    """Any value in COPY's text format: the slow path for types _COPY_FORMATS does not list."""
     if value is None:
         return r"\N"
     if value is True:
@@ -171,18 +199,33 @@ def _copy_text(value) -> str:
     if value is False:
         return "f"
     if isinstance(value, dict | list):
-        value = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    elif isinstance(value, dt.datetime | dt.date):
+        return _copy_json(value)
+    if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
-    elif isinstance(value, int):
+    if isinstance(value, int):
         return str(value)
-    return (
-        str(value)
-        .replace("\\", "\\\\")
-        .replace("\t", "\\t")
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-    )
+    return _copy_escape(str(value))
+
+
+# The formatter of each common type, looked up by exact type: at 100 times the scale
+# COPY formats some 60 million values, and a chain of isinstance checks per value
+# was a large part of the seeding. Subclasses (TextChoices members) take _copy_text.
+_COPY_FORMATS: dict[type, Callable[[Any], str]] = {
+    str: _copy_escape,
+    int: str,
+    bool: lambda value: "t" if value else "f",
+    type(None): lambda _value: r"\N",
+    dt.datetime: dt.datetime.isoformat,
+    dt.date: dt.date.isoformat,
+    dict: _copy_json,
+    list: _copy_json,
+}
+
+
+def copy_line(row) -> str:
+    """One row in COPY's text format, with its newline."""
+    formats = _COPY_FORMATS
+    return "\t".join([formats.get(type(v), _copy_text)(v) for v in row]) + "\n"
 
 
 def _lite_value(value):
@@ -207,14 +250,15 @@ def bulk_insert(model, columns: list[str], rows, *, progress: Progress | None = 
         if connection.vendor == "postgresql":
             statement = f"COPY {table} ({quoted}) FROM STDIN"
 
+            line = copy_line
+
             def copy_rows(sql, _params, _many, _context):
                 nonlocal written
                 with cursor.cursor.copy(sql) as copy:
                     block = io.StringIO()
                     pending = 0
                     for row in rows:
-                        block.write("\t".join(_copy_text(v) for v in row))
-                        block.write("\n")
+                        block.write(line(row))
                         pending += 1
                         if pending == BLOCK_ROWS:
                             copy.write(block.getvalue())
@@ -252,8 +296,177 @@ def bulk_insert(model, columns: list[str], rows, *, progress: Progress | None = 
     return written
 
 
+class BulkLoad:
+    """The secondary indexes and foreign keys of the bulk-written tables, set aside and rebuilt.
+
+    PostgreSQL only. Every row COPY writes into a table updates each of its
+    indexes (products have 32, three of them trigram GIN) and queues one check
+    per foreign key, run row by row at commit: at 100 times the scale that is
+    most of the seeding. Built once over the loaded table instead, an index is
+    a sort, and a foreign key one anti-join. The primary keys stay (the seeders
+    look rows up by id), and so do unique constraints a foreign key depends on
+    and check constraints; everything else is dropped inside the seeding's
+    transaction and recreated under its own name and definition before the
+    transaction ends, so a duplicate or a dangling reference fails the seeding
+    as it would have at commit.
+
+    A rebuild can run in the background: a thread sends its statements on the
+    same connection (the same transaction) while the seeding goes on building
+    rows in Python, so the database's core builds indexes while ours makes
+    orders. Any statement of the seeding waits for the rebuild to finish first
+    (`wait_before`, an execute wrapper), so the two never share the connection.
+    """
+
+    # For the index builds and the foreign keys' anti-joins (transaction-local).
+    MAINTENANCE_WORK_MEM = "1GB"
+    WORK_MEM = "256MB"
+
+    def __init__(self, models):
+        self.models = list(models)
+        self.tables = sorted({m._meta.db_table for m in self.models})
+        self.indexes: list[tuple[str, str]] = []  # (table, CREATE INDEX ...)
+        self.constraints: list[tuple[str, str, str]] = []  # (table, name, definition)
+        self._thread: threading.Thread | None = None
+        self._failure: BaseException | None = None
+        self._background: tuple[str, int, float] | None = None  # label, statements, started
+        self._stopping = False
+
+    def set_aside(self) -> None:
+        """Drop the tables' foreign keys, unique constraints and indexes, remembering them."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL maintenance_work_mem = '{self.MAINTENANCE_WORK_MEM}'")
+            cursor.execute(f"SET LOCAL work_mem = '{self.WORK_MEM}'")
+            cursor.execute(
+                "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)"
+                " FROM pg_constraint c"
+                " WHERE c.conrelid = ANY(%s::regclass[]) AND (c.contype = 'f' OR"
+                " (c.contype = 'u' AND NOT EXISTS (SELECT 1 FROM pg_constraint f"
+                "  WHERE f.contype = 'f' AND f.conindid = c.conindid)))"
+                " ORDER BY c.contype DESC, 1, 2",
+                [self.tables],
+            )
+            # Unique constraints first ('u' > 'f'), foreign keys after them.
+            self.constraints = cursor.fetchall()
+            for table, name, _definition in self.constraints:
+                cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+            cursor.execute(
+                "SELECT i.indrelid::regclass::text, i.indexrelid::regclass::text,"
+                " pg_get_indexdef(i.indexrelid) FROM pg_index i"
+                " WHERE i.indrelid = ANY(%s::regclass[]) AND NOT EXISTS"
+                " (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"
+                " ORDER BY 1, 2",
+                [self.tables],
+            )
+            rows = cursor.fetchall()
+            self.indexes = [(table, definition) for table, _name, definition in rows]
+            for _table, name, _definition in rows:
+                cursor.execute(f"DROP INDEX {name}")
+
+    def _statements(self, models) -> list[str]:
+        tables = sorted({m._meta.db_table for m in models} & set(self.tables))
+        if not tables:
+            return []
+        statements = [definition for table, definition in self.indexes if table in tables]
+        # Statistics for the anti-joins below and for what the rest of the seeding reads.
+        statements.append(f"ANALYZE {', '.join(tables)}")
+        statements += [
+            f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
+            for table, name, definition in self.constraints
+            if table in tables
+        ]
+        return statements
+
+    def restore(self, context: "DemoContext", models, *, background: bool = False) -> None:
+        """Build the indexes of `models`' tables, analyze them, add their constraints back."""
+        self.wait(context)
+        statements = self._statements(models)
+        if not statements:
+            return
+        if background:
+            self._background = ("indexes, keys (background)", len(statements), time.monotonic())
+            # The driver's connection, taken here: Django's connections belong to threads.
+            driver = connection.connection
+            self._thread = threading.Thread(
+                target=self._run, args=(driver, statements), name="demo-indexes", daemon=True
+            )
+            self._thread.start()
+            return
+        progress = context.stage("indexes and keys", len(statements))
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+                progress.advance()
+        progress.finish()
+
+    def _run(self, driver, statements: list[str]) -> None:
+        # psycopg connections may be shared by threads, one statement at a time; the main
+        # thread sends none until this is done (running()).
+        try:
+            with driver.cursor() as cursor:
+                for statement in statements:
+                    if self._stopping:
+                        return
+                    cursor.execute(statement)
+        except BaseException as failure:  # re-raised in the main thread (wait)
+            self._failure = failure
+
+    def wait(self, context: "DemoContext") -> None:
+        """Let a background rebuild finish; its failure is the seeding's."""
+        if self._thread is None:
+            return
+        self._thread.join()
+        self._thread = None
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
+        if self._background:
+            label, count, started = self._background
+            self._background = None
+            progress = context.stage(label, count, started=started)
+            progress.done = count
+            progress.finish()
+
+    @contextlib.contextmanager
+    def running(self, context: "DemoContext"):
+        """The seeding's span: each of its statements first waits for a background rebuild,
+        and none is left running when the span ends (a failure stops it early)."""
+
+        def wait_first(execute, sql, params, many, execute_context):
+            if self._thread is not None:
+                self.wait(context)
+            return execute(sql, params, many, execute_context)
+
+        with connection.execute_wrapper(wait_first):
+            try:
+                yield self
+            except BaseException:
+                self._stopping = True
+                if self._thread is not None:
+                    self._thread.join()
+                self._thread, self._failure = None, None
+                raise
+            self.wait(context)
+
+    def analyze_the_rest(self) -> None:
+        """ANALYZE every other table (after the commit): restore() analyzed the loaded ones."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.oid::regclass::text FROM pg_class c WHERE c.relkind IN ('r', 'p')"
+                " AND c.relnamespace = current_schema()::regnamespace"
+                " AND c.oid <> ALL(%s::regclass[]) ORDER BY 1",
+                [self.tables],
+            )
+            others = [table for (table,) in cursor.fetchall()]
+            if others:
+                cursor.execute(f"ANALYZE {', '.join(others)}")
+
+
 def _constant(value: object) -> object:
     return value
+
+
+def _required(label: str, name: str) -> object:
+    raise KeyError(f"{label}.{name} needs a value")
 
 
 def event_columns() -> list[str]:
@@ -291,21 +504,23 @@ class Table:
                 "EmailField",
             ):
                 self._defaults[f.attname] = lambda: ""
+        # (attname, default) per column; a required column left out raises KeyError.
+        label = model._meta.label
+        self._plan = [
+            (name, self._defaults.get(name) or functools.partial(_required, label, name))
+            for name in self._names
+        ]
         self.rows: list[Sequence] = []
 
     def row(self, **values) -> tuple:
-        out = []
-        for name in self._names:
-            if name in values:
-                out.append(values[name])
-            elif name in self._defaults:
-                out.append(self._defaults[name]())
-            else:
-                raise KeyError(f"{self.model._meta.label}.{name} needs a value")
-        return tuple(out)
+        return tuple(
+            [values[name] if name in values else default() for name, default in self._plan]
+        )
 
     def add(self, **values) -> None:
-        self.rows.append(self.row(**values))
+        self.rows.append(
+            tuple([values[name] if name in values else default() for name, default in self._plan])
+        )
 
     def write(self, context: "DemoContext", label: str | None = None) -> int:
         progress = context.stage(label, len(self.rows)) if label else None

@@ -17,6 +17,7 @@ circular-trade sweep has nothing to report, as on a healthy exchange.
 
 import bisect
 import datetime as dt
+import json
 
 from django.conf import settings
 from django.utils import timezone
@@ -32,6 +33,10 @@ from core.demo import (
 )
 from core.money import fen_to_yuan
 from marketplace.models import Dispute, Order, OrderEvent, PaymentNotification, Refund
+
+# The tables this seeder writes in bulk: their indexes and foreign keys are built
+# after the load (core.demo.BulkLoad).
+BULK_MODELS = (Order, OrderEvent, PaymentNotification)
 
 DELIVERY_NOTES = {
     "api": "已开通接口调用权限并发放密钥",
@@ -92,13 +97,59 @@ def _contract(item, plan_id, plan, buyer, quantity, amount, start, end, signed_a
             "scenario": {"id": scenario.pk, "name": scenario.name, "purpose": scenario.purpose},
         },
         "usage": None,
-        "seller": {
-            "id": item["seller"],
-            "legal_name": names[item["seller"]],
-            "credit_code": codes[item["seller"]],
-        },
-        "buyer": {"id": buyer, "legal_name": names[buyer], "credit_code": codes[buyer]},
+        "seller": _party(item["seller"], names, codes),
+        "buyer": _party(buyer, names, codes),
     }
+
+
+def _party(merchant: int, names: dict, codes: dict) -> dict:
+    return {"id": merchant, "legal_name": names[merchant], "credit_code": codes[merchant]}
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class ContractTexts:
+    """Contract snapshots as JSON text: exactly `_json(_contract(...))`, built from parts.
+
+    Of a contract only the signing time, quantity, amount, period and buyer
+    change from order to order; the product, plan, terms and seller are the
+    same for every order of a plan. Their JSON is made once per plan (and the
+    buyer's once per buyer), so each of the benchmark day's million orders
+    costs a few string joins instead of a dict and its serialisation.
+    """
+
+    def __init__(self, names: dict, codes: dict, zone):
+        self.names, self.codes, self.zone = names, codes, zone
+        self._plans: dict[tuple[int, int], tuple[str, str]] = {}
+        self._buyers: dict[int, str] = {}
+
+    def text(self, item, plan_id, plan, buyer, quantity, amount, start, end, signed_at) -> str:
+        fixed = self._plans.get((item["product"], plan_id))
+        if fixed is None:
+            whole = _contract(
+                item, plan_id, plan, buyer, quantity, amount, start, end, signed_at,
+                self.names, self.codes,
+            )  # fmt: skip
+            fixed = (
+                f',"product":{_json(whole["product"])},"plan":{_json(whole["plan"])}',
+                f',"usage_terms":{_json(whole["usage_terms"])}'
+                f',"public_data":{_json(whole["public_data"])}'
+                f',"usage":{_json(whole["usage"])},"seller":{_json(whole["seller"])}',
+            )
+            self._plans[(item["product"], plan_id)] = fixed
+        party = self._buyers.get(buyer)
+        if party is None:
+            party = self._buyers[buyer] = _json(_party(buyer, self.names, self.codes))
+        signed = signed_at.astimezone(self.zone).isoformat()
+        period_start = f'"{start.isoformat()}"' if start else "null"
+        period_end = f'"{end.isoformat()}"' if end else "null"
+        return (
+            f'{{"signed_at":"{signed}"{fixed[0]},"quantity":{quantity}'
+            f',"amount":"{fen_to_yuan(amount)}","period_start":{period_start}'
+            f',"period_end":{period_end}{fixed[1]},"buyer":{party}}}'
+        )
 
 
 def _quantity(rng, plan) -> int:
@@ -121,7 +172,7 @@ def _period_end(start: dt.date, plan, periods: int) -> dt.date:
 class Trades:
     """Rows of the trading tables, and the money moves the ledger must record."""
 
-    def __init__(self, context: DemoContext):
+    def __init__(self, context: DemoContext, names: dict, codes: dict):
         self.context = context
         self.orders = Table(Order)
         self.events: list[tuple] = []  # (order id, actor, from, to, reason, at)
@@ -133,6 +184,9 @@ class Trades:
         # (order id, accepted day, buyer, seller, gross, board, mode, department, share bps)
         self.accepted: list[tuple] = []
         self.turnover = 0
+        # Local time without asking Django for the current zone per call (a million orders).
+        self.zone = timezone.get_current_timezone()
+        self.contracts = ContractTexts(names, codes, self.zone)
 
     def event(self, order_id, actor, from_status, to_status, reason, at):
         # ids are given in time order when written (order_events_write)
@@ -142,21 +196,17 @@ class Trades:
 def seed(context: DemoContext) -> None:
     if context.trading == "none":
         return
-    from accounts.models import Merchant
-
     rng = context.rng_for("marketplace")
     sellable = sorted(context.made["sellable"], key=lambda s: s["listed_at"])
     merchants = [m for m in context.made["merchants"] if m[4] == "active"]
     person = context.made["merchant_person"]
-    names, codes = {}, {}
-    for pk, name, code in Merchant.objects.values_list("id", "legal_name", "credit_code"):
-        names[pk], codes[pk] = name, code
+    names, codes = context.made["merchant_names"], context.made["merchant_codes"]
     # Buyers: application and service merchants buy most, every merchant may.
     buyers = sorted(merchants, key=lambda m: m[5])
     buyer_weights = [3 if ("application" in m[3] or "service" in m[3]) else 1 for m in buyers]
     buyer_since = [m[5] for m in buyers]
     operator = context.made["operator"].pk
-    trades = Trades(context)
+    trades = Trades(context, names, codes)
     context.made["trades"] = trades
     if context.trading == "day":
         _benchmark_day(context, rng, trades, sellable, buyers, person, names, codes)
@@ -387,11 +437,12 @@ def _tell(
     operator,
 ):
     """Write one order's rows as the services would have, step by step."""
-    number = f"{timezone.localtime(created):%Y%m%d}{rng.getrandbits(48):012X}"
+    zone = trades.zone
+    number = f"{created.astimezone(zone):%Y%m%d}{rng.getrandbits(48):012X}"
     buyer_person, seller_person = person[buyer], person[item["seller"]]
     start = end = None
     if plan["kind"] == "subscription":
-        start = timezone.localtime(created).date()
+        start = created.astimezone(zone).date()
         end = _period_end(start, plan, quantity)
     grant = item["grant"]
     event = trades.event
@@ -418,7 +469,7 @@ def _tell(
         if amount == 0:
             event(order_id, buyer_person, status, "paid", "free of charge: nothing to pay", paid_at)
         else:
-            reference = f"CP{timezone.localtime(paid_at):%Y%m%d}{rng.getrandbits(40):012d}"
+            reference = f"CP{paid_at.astimezone(zone):%Y%m%d}{rng.getrandbits(40):012d}"
             event(
                 order_id,
                 None,
@@ -578,7 +629,7 @@ def _tell(
         trades.accepted.append(
             (
                 order_id,
-                timezone.localtime(accepted_at).date(),
+                timezone.localtime(accepted_at, zone).date(),
                 buyer,
                 item["seller"],
                 amount - refunded,
@@ -602,8 +653,8 @@ def _tell(
         refunded_fen=refunded,
         status=status,
         is_disputed=disputed,
-        contract=_contract(
-            item, plan_id, plan, buyer, quantity, amount, start, end, created, names, codes
+        contract=trades.contracts.text(
+            item, plan_id, plan, buyer, quantity, amount, start, end, created
         ),
         board_id=item["board"],
         delivery_mode=item["mode"],

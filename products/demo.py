@@ -29,6 +29,10 @@ from products.services import board_save
 from products.services.registration import format_registration_number
 from publicdata.models import Department
 
+# The tables this seeder writes in bulk: their indexes and foreign keys are built
+# after the load (core.demo.BulkLoad).
+BULK_MODELS = (Product, PricingPlan, ProductEvent, ProductReview, ProductVersion)
+
 AREAS = [
     "湖南省",
     "长沙市",

@@ -17,6 +17,10 @@ from products.services import industry_save
 from publicdata import services
 from publicdata.models import CatalogEntry, Department, Grant, Scenario
 
+# The tables this seeder writes in bulk: their indexes and foreign keys are built
+# after the load (core.demo.BulkLoad).
+BULK_MODELS = (CatalogEntry,)
+
 # The industries of the exchange, with their EU data theme for the exported catalog.
 INDUSTRIES = [
     ("weather", "气象", "Weather", "ENVI"),

@@ -41,6 +41,10 @@ from settlements.services.assets import cost_line_create
 from settlements.services.fees import ANY_BOARD, fee_schedule_create, rates_in_force
 from settlements.services.ledger import account_days_add_totals, day_totals
 
+# The tables this seeder writes in bulk: their indexes and foreign keys are built
+# after the load (core.demo.BulkLoad).
+BULK_MODELS = (JournalEntry, Posting, LedgerAccount)
+
 ESCROW, PAYABLE = AccountKind.MERCHANT_ESCROW, AccountKind.MERCHANT_PAYABLE
 SHARE, FEE, BANK = AccountKind.DEPARTMENT_SHARE, AccountKind.EXCHANGE_FEE, AccountKind.BANK_CLEARING
 
