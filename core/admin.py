@@ -335,7 +335,9 @@ class OperatorPagesMixin:
             obj = self.get_queryset(request).filter(pk=pk).first()  # type: ignore[attr-defined]
             if obj is None:
                 raise Http404
-        form = page.form(request.POST or None)
+        # Bound on every POST: a form of optional fields only (the audit sweep's one box,
+        # unticked) posts nothing, and `request.POST or None` would leave it unbound.
+        form = page.form(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
                 with transaction.atomic():
