@@ -108,7 +108,7 @@ class ScopedViewSetMixin(_ViewSetBase):
     def check_operator(self, request) -> None:
         """Refuse (403) an operator action to anyone but an exchange operator."""
         if not IsOperator().has_permission(request, self):
-            self.permission_denied(request, message=IsOperator.message)
+            self.permission_denied(request, message=str(IsOperator.message))
 
     def operator_action(self, request, service, *, target: str, input_class=None):
         """An operator's action on the record in the URL: role, input, then the service.

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from core.scoping import has_exchange_role, is_operator, is_public, role_may_write
@@ -11,8 +12,8 @@ class HasExchangeRole(BasePermission):
     people) are read-only for staff.
     """
 
-    message = "Sign in as an exchange operator or a merchant's person."
-    owner_message = "Only the merchant's owner may do this; staff work on products and orders."
+    message = _("Sign in as an exchange operator or a merchant's person.")
+    owner_message = _("Only the merchant's owner may do this; staff work on products and orders.")
 
     def has_permission(self, request, view) -> bool:
         if not has_exchange_role(request.user):
@@ -32,7 +33,7 @@ class HasExchangeRole(BasePermission):
 class IsOperator(BasePermission):
     """Exchange operators only: reviews, approvals and other operator actions."""
 
-    message = "Only exchange operators may do this."
+    message = _("Only exchange operators may do this.")
 
     def has_permission(self, request, view) -> bool:
         return is_operator(request.user)
