@@ -111,6 +111,9 @@ class OrderDetailSerializer(OrderSerializer):
     def get_delivery_evidence(self, order) -> dict | None:
         from delivery.services.downloads import delivery_evidence
 
+        if self.context.get("just_placed"):
+            return None  # nothing is delivered before the order is committed
+
         return delivery_evidence(order=order)
 
 

@@ -337,7 +337,10 @@ def order_place(
     if actor is not None and not is_operator(actor) and actor.merchant_id != buyer.pk:
         raise PermissionDenied(_("a merchant's people place orders for their own merchant only"))
     plan = PricingPlan.objects.select_related(
-        "product__provider", "product__grant__department", "product__grant__industry"
+        "product__provider",
+        "product__board",
+        "product__grant__department",
+        "product__grant__industry",
     ).get(pk=plan.pk)
     product = plan.product
     _check_sellable(buyer=buyer, plan=plan)

@@ -280,3 +280,27 @@ def test_schema_stays_valid(operator_api):
 def test_unknown_order_urls_are_404(operator_api, pk):
     assert operator_api.get(f"{LIST}{pk}/").status_code == 404
     assert operator_api.post(f"{LIST}{pk}/refund/", {"reason": "x"}).status_code == 404
+
+
+def test_a_placed_orders_answer_is_its_detail_in_fewer_statements(merchant_b_api, merchant_a):
+    # given a one-off plan of merchant A
+    plan = PlanFactory(product=listed_product(provider=merchant_a), price_fen=25_00)
+    # when merchant B places an order (statements counted)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as placing:
+        response = merchant_b_api.post(
+            "/api/v1/orders/",
+            {"plan": plan.pk, "quantity": 2},
+            format="json",
+            headers={"Idempotency-Key": "fewer-statements-1"},
+        )
+    assert response.status_code == 201, response.content
+    # then the answer is what reading the order back gives
+    detail = merchant_b_api.get(f"/api/v1/orders/{response.json()['id']}/").json()
+    assert response.json() == detail
+    # and the order is not read back nor its (still empty) refunds, disputes or downloads
+    sent = " ".join(q["sql"] for q in placing.captured_queries)
+    for table in ("marketplace_refund", "marketplace_dispute", "delivery_download"):
+        assert f'FROM "{table}"' not in sent
