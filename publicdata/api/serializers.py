@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from accounts.choices import Region
 from accounts.models import Merchant
-from core.api import BoundedTextField, IdRelatedField, YuanField
+from core.api import BoundedTextField, IdRelatedField, ReasonField, YuanField
 from products.choices import Grade
 from products.models import Industry
 from publicdata.choices import AssessmentVerdict, DepartmentLevel, ScenarioPurpose
@@ -108,7 +108,7 @@ class GrantCreateInputSerializer(serializers.Serializer):
         required=False,
         help_text="Catalog entries covered; all of the department's when left out.",
     )
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = ReasonField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class GrantUpdateInputSerializer(serializers.Serializer):

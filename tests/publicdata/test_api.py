@@ -146,6 +146,7 @@ class TestGrantsApi:
             ({"valid_from": "yesterday"}, "valid_from"),
             ({"valid_until": "2000-01-01T00:00:00+08:00"}, "valid_until"),
             ({"entries": [10**30]}, "entries"),
+            ({"reason": 1}, "reason"),
         ],
     )
     def test_garbage_is_a_400_naming_the_field(self, operator_api, merchant_a, override, field):
