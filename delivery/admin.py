@@ -74,7 +74,6 @@ class DeliverableAdmin(ScopedAdmin):
         "product",
         "version",
         "size_bytes",
-        "sha256",
         "created_at",
         "is_current_display",
     )
@@ -226,7 +225,7 @@ class UpstreamAdmin(ReadOnlyAdmin):
 class ApiKeyAdmin(ReadOnlyAdmin):
     """Buyers' gateway keys (only their first characters); buyers and operators revoke them."""
 
-    list_display = ("prefix", "buyer", "product", "plan", "order", "expires_at", "revoked_at")
+    list_display = ("prefix", "buyer", "product", "expires_at", "revoked_at")
     list_filter = ("revoked_at",)
     list_select_related = ("buyer", "product", "plan", "order")
     search_fields = ("prefix", "product__title")

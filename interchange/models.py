@@ -107,7 +107,7 @@ class HarvestRun(models.Model):
         indexes = [models.Index(fields=["partner", "started_at"], name="harvest_run_partner")]
 
     def __str__(self) -> str:
-        return f"{self.partner} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+        return f"{self.partner} {self.started_at:%Y-%m-%d %H:%M} {self.get_status_display()}"
 
 
 class PartnerRecord(TimeStampedModel):

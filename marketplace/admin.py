@@ -367,7 +367,7 @@ class OrderAdmin(OrderPageMixin, ScopedAdmin):
 
 @admin.register(UsageRecord)
 class UsageRecordAdmin(ReadOnlyAdmin):
-    list_display = ("record_id", "seller", "buyer", "plan", "calls", "used_at", "billed_order")
+    list_display = ("record_id", "seller", "buyer", "plan", "calls", "used_at")
 
     def get_list_display(self, request):
         if is_operator(request.user):

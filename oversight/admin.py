@@ -6,6 +6,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.choices import MerchantKind, MerchantStatus
 from core.admin import (
     EventInline,
     OperatorPage,
@@ -22,6 +23,7 @@ from oversight.choices import FINDING_UNRESOLVED, Severity
 from oversight.models import AuditFinding, AuditFindingEvent, AuditRun, ChainSeal, StatsSnapshot
 from oversight.services.audit import audit_run_request, finding_acknowledge, finding_resolve
 from oversight.services.stats import stats_latest, stats_refresh
+from products.choices import DeliveryMode
 
 
 class AuditFindingEventInline(EventInline):
@@ -119,6 +121,12 @@ def _bytes(value: float) -> str:
     return format_data_size(int(value))
 
 
+def _labelled(counts: dict, choices) -> list[tuple[str, int]]:
+    """A snapshot's counts by stored key, named in words (an unknown key as it is)."""
+    labels = dict(choices.choices)
+    return [(str(labels.get(key, key)), n) for key, n in counts.items()]
+
+
 def dashboard_context(snapshot: StatsSnapshot) -> dict:
     """What the dashboard shows: the snapshot's figures, three charts, open findings."""
     doc = snapshot.document
@@ -161,6 +169,9 @@ def dashboard_context(snapshot: StatsSnapshot) -> dict:
         "turnover_region_rows": [
             (r["name"], format_yuan(r["turnover_fen"])) for r in turnover["by_region"]
         ],
+        "merchant_status_rows": _labelled(merchants["by_status"], MerchantStatus),
+        "merchant_kind_rows": _labelled(merchants["by_kind"], MerchantKind),
+        "delivery_mode_rows": _labelled(products["by_delivery_mode"], DeliveryMode),
         "open_findings": [(s.label, open_findings.get(s.value, 0)) for s in Severity],
         "findings_url": reverse("admin:oversight_auditfinding_changelist") + "?status__exact=open",
     }

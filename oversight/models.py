@@ -81,7 +81,9 @@ class AuditRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"audit #{self.pk} ({self.status})"
+        return str(
+            _("audit #%(pk)s (%(status)s)") % {"pk": self.pk, "status": self.get_status_display()}
+        )
 
     @property
     def total_problems(self) -> int:
@@ -257,4 +259,4 @@ class StatsSnapshot(models.Model):
         get_latest_by = "computed_at"
 
     def __str__(self) -> str:
-        return f"statistics at {self.computed_at:%Y-%m-%d %H:%M}"
+        return str(_("statistics at %(at)s") % {"at": f"{self.computed_at:%Y-%m-%d %H:%M}"})

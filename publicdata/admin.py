@@ -227,10 +227,9 @@ class GrantAdmin(OperatorPagesMixin, ServiceOnlyAdmin):
         "department",
         "industry",
         "grantee",
-        "valid_from",
         "valid_until",
         "status",
-    )
+    )  # the columns an operator chooses a grant by; the rest on its page
     list_filter = ("status", "department", "industry")
     search_fields = ("grantee__legal_name", "department__name", "industry__name")
     list_select_related = ("department", "industry", "grantee")
@@ -332,7 +331,7 @@ class ScenarioAdmin(OperatorPagesMixin, ServiceOnlyAdmin):
             help_text=_("The window must lie inside the grant's."),
         ),
     )
-    list_display = ("id", "name", "grant", "purpose", "status", "created_at")
+    list_display = ("id", "name", "grant", "purpose", "status")
     list_filter = ("status", "purpose")
     search_fields = ("name", "description", "grant__grantee__legal_name")
     list_select_related = ("grant__department", "grant__industry", "grant__grantee")

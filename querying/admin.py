@@ -34,6 +34,7 @@ from products.choices import DeliveryMode
 from querying.choices import (
     TEMPLATE_COMPLIANCE_CHECKLIST,
     TEMPLATE_PRIVACY_CHECKLIST,
+    ColumnType,
     DatasetStatus,
     SourceFormat,
     TemplateStatus,
@@ -242,7 +243,7 @@ class DatasetAdmin(ServiceFormAdmin):
             (
                 (
                     c["name"],
-                    c["type"],
+                    ColumnType(c["type"]).label if c["type"] in ColumnType.values else c["type"],
                     f"[{c['lower']}, {c['upper']}]" if "lower" in c else "",
                 )
                 for c in obj.columns

@@ -355,7 +355,8 @@ class FeeSchedule(TimeStampedModel):
     def __str__(self) -> str:
         board = self.board or _("any board")
         mode = self.get_delivery_mode_display() if self.delivery_mode else _("any mode")
-        return f"{board} · {mode}: {self.fee_bps} bps from {self.effective_from}"
+        terms = _("%(bps)s bps from %(day)s") % {"bps": self.fee_bps, "day": self.effective_from}
+        return f"{board} · {mode}: {terms}"
 
 
 class ClearingChunk(models.Model):

@@ -24,6 +24,13 @@ ALLOWED_WORDS = frozenset(
         "GB",
         "TB",
         "PB",
+        # names of formats and standards, which Chinese interfaces keep as they are
+        "SHA",
+        "URL",
+        "IRI",
+        "JSON",
+        "UTF",
+        "Parquet",
         # key names in Django's own Chinese help for multiple selection
         "Control",
         "Command",
@@ -36,6 +43,14 @@ DATA_PATTERNS = [
     re.compile(r"https?://\S+"),  # web addresses
     re.compile(r"\b[0-9A-HJ-NPQRTUWXY]{18}\b"),  # unified social credit codes (GB 32100)
     re.compile(r"\bHNDP-[\w-]+"),  # product registration numbers
+    re.compile(r"\bN-Triples\b"),  # the RDF format partner records arrive in
+    re.compile(r"[\w+/=]+\*{4,}"),  # Django's masked password hash (salt and digest)
+    re.compile(r"\b(?:pbkdf2_sha256|pbkdf2_sha1|argon2|bcrypt_sha256|scrypt|md5)\b"),  # its hasher
+    re.compile(r"\bv\d+\b"),  # versions: v1, v2
+    # JSON a merchant types (a dataset's columns, a query's aggregates) and its examples
+    re.compile(r'[\[{][^\n]*?"[^\n]*[\]}]'),
+    # the query format's comparison operators, typed as they are
+    re.compile(r"\b(?:eq|ne|lt|le|gt|ge)(?:、(?:eq|ne|lt|le|gt|ge))+\b"),
 ]
 _WORD = re.compile(r"[A-Za-z]+")
 

@@ -31,6 +31,10 @@ def fill_product_form(steps, page, industry_pk: int) -> None:
     page.select_option("#id_plans-0-period", "year")
     page.fill("#id_plans-0-price", "12800.50")
     steps.shot(page, "add-product-filled")
+    # the one-page form, plans included, fits a 1280 px screen
+    assert page.evaluate(
+        "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
     page.click("input[name=_continue]")
     page.wait_for_url("**/change/**")
 
