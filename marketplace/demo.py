@@ -35,8 +35,9 @@ from core.money import fen_to_yuan
 from marketplace.models import Dispute, Order, OrderEvent, PaymentNotification, Refund
 
 # The tables this seeder writes in bulk: their indexes and foreign keys are built
-# after the load (core.demo.BulkLoad).
-BULK_MODELS = (Order, OrderEvent, PaymentNotification)
+# after the load (core.demo.BulkLoad). The order events are written in the
+# settlements stage, once clearing's are known (order_events_write).
+BULK_MODELS = (Order, PaymentNotification)
 
 DELIVERY_NOTES = {
     "api": "已开通接口调用权限并发放密钥",

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from core.demo import DemoContext, Table, bulk_insert
 from marketplace.demo import order_events_write
+from marketplace.models import OrderEvent
 from marketplace.services.batch_moves import orders_clear, orders_settle
 from products.models import Product
 from settlements.choices import AccountKind, CostCategory
@@ -41,9 +42,10 @@ from settlements.services.assets import cost_line_create
 from settlements.services.fees import ANY_BOARD, fee_schedule_create, rates_in_force
 from settlements.services.ledger import account_days_add_totals, day_totals
 
-# The tables this seeder writes in bulk: their indexes and foreign keys are built
-# after the load (core.demo.BulkLoad).
-BULK_MODELS = (JournalEntry, Posting, LedgerAccount)
+# The tables written in bulk in this stage: their indexes and foreign keys are built
+# after the load (core.demo.BulkLoad). Marketplace's order events are among them:
+# order_events_write writes them here, clearing's included.
+BULK_MODELS = (JournalEntry, Posting, LedgerAccount, OrderEvent)
 
 ESCROW, PAYABLE = AccountKind.MERCHANT_ESCROW, AccountKind.MERCHANT_PAYABLE
 SHARE, FEE, BANK = AccountKind.DEPARTMENT_SHARE, AccountKind.EXCHANGE_FEE, AccountKind.BANK_CLEARING
@@ -146,8 +148,9 @@ class Ledger:
                     )
         # The day totals the services would have moved with each posting.
         progress = context.stage("ledger: day totals", len(postings))
+        zone = timezone.get_current_timezone()  # asked once, not per posting
         account_days_add_totals(
-            day_totals((p[2], timezone.localdate(p[4]), p[3]) for p in postings)
+            day_totals((p[2], timezone.localdate(p[4], zone), p[3]) for p in postings)
         )
         progress.finish()
 

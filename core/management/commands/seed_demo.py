@@ -82,27 +82,30 @@ class Command(BaseCommand):
                     # (a fraction of a second); nothing is lost that a crash would not undo.
                     cursor.execute("SET LOCAL synchronous_commit = off")
                 load.set_aside()
-            done: list[str] = []
+            pending: list = []  # the finished stages' bulk models, indexes not yet rebuilt
             for app, module in modules.items():
-                if postgres and app == BUILDING_APP:
-                    # Its orders are made in Python before it writes anything (their ids
-                    # are read now): meanwhile the database builds the indexes of
-                    # everything written so far.
-                    for model in bulk[app]:
-                        context.ids(model, 0)
-                    load.restore(context, [m for a in done for m in bulk[a]], background=True)
-                    done = []
-                if postgres and app == READING_APP:
+                if postgres and pending and app == READING_APP:
                     # The audit and the statistics read through the indexes: all built first.
                     begun = time.monotonic()
                     self.stdout.write("indexes and keys:")
-                    load.restore(context, [m for a in done for m in bulk[a]])
+                    load.restore(context, pending)
                     context.timings["indexes"] = time.monotonic() - begun
+                elif postgres and pending:
+                    # The tables of the stages so far are complete: their indexes and keys
+                    # are rebuilt in the background, and the next stage's first statement
+                    # waits for them. The orders are made in Python before anything is
+                    # written (their ids are read first), so that rebuild runs meanwhile.
+                    if app == BUILDING_APP:
+                        for model in bulk[app]:
+                            context.ids(model, 0)
+                    load.restore(context, pending, background=True)
+                if postgres:
+                    pending = []
                 begun = time.monotonic()
                 self.stdout.write(f"{app}:")
                 module.seed(context)
                 context.timings[app] = time.monotonic() - begun
-                done.append(app)
+                pending += bulk[app]
             begun = time.monotonic()
         if postgres:
             context.timings["commit"] = time.monotonic() - begun
