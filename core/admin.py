@@ -9,7 +9,7 @@ everything. Fields in `operator_only_fields` are read-only for merchants.
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -26,6 +26,26 @@ from core.exceptions import BrokerUnavailable, BusinessRuleViolation, Conflict, 
 from core.formatting import format_yuan
 from core.input import max_text_length
 from core.scoping import is_operator, merchant_id_of, role_may_write, scope_to_merchant
+
+T = TypeVar("T")
+
+
+def saved_through_service(service_call: Callable[[], T], form: forms.BaseForm) -> T:
+    """Run the service an admin form saves through; its refusal becomes the form's error.
+
+    A `BusinessRuleViolation` keeps the field it names when the form shows it or
+    the form's model has it (a read-only code), so the page says which; it is
+    the whole form's error otherwise (a rule across fields, an input of the
+    service's own). Raised from `save_model`, the error is caught by
+    `ScopedAdmin.changeform_view`, which shows it and changes nothing.
+    """
+    try:
+        return service_call()
+    except BusinessRuleViolation as exc:
+        model = getattr(getattr(form, "_meta", None), "model", None)
+        model_fields = {f.name for f in model._meta.get_fields()} if model is not None else set()
+        field = exc.field if exc.field in form.fields or exc.field in model_fields else None
+        raise forms.ValidationError({field: exc.message} if field else exc.message) from exc
 
 
 def refusal_messages(exc: forms.ValidationError, model: type[models.Model]) -> list[str]:

@@ -31,6 +31,7 @@ from core.admin import (
     action_reason,
     apply_to_selected,
     checklist_decision_form,
+    saved_through_service,
 )
 from core.exceptions import BusinessRuleViolation
 from core.formatting import format_yuan
@@ -74,11 +75,7 @@ class ReferenceSavedThroughServices(ScopedAdmin):
     def save_model(self, request, obj, form, change):
         data = dict(form.cleaned_data)
         data["code"] = obj.code
-        try:
-            saved = self.save_service(actor=request.user, **data)
-        except BusinessRuleViolation as exc:
-            field = exc.field if exc.field in form.fields else None
-            raise forms.ValidationError({field: exc.message} if field else exc.message) from exc
+        saved = saved_through_service(lambda: self.save_service(actor=request.user, **data), form)
         obj.pk = saved.pk
 
     def save_related(self, request, form, formsets, change):

@@ -20,9 +20,9 @@ from core.admin import (
     ReadOnlyInline,
     ReasonActionForm,
     ScopedAdmin,
+    saved_through_service,
     yuan_column,
 )
-from core.exceptions import BusinessRuleViolation
 from core.money import yuan_to_fen
 from core.scoping import is_operator
 from products.models import Industry
@@ -38,14 +38,6 @@ from publicdata.models import (
     ScenarioAuthorization,
     ScenarioEvent,
 )
-
-
-def _saved_through(service_call, form):
-    """Run a service from an admin form, showing its refusal on the form's field."""
-    try:
-        return service_call()
-    except BusinessRuleViolation as exc:
-        raise forms.ValidationError({exc.field: exc.message}) from exc
 
 
 class ReferenceDataAdmin(ScopedAdmin):
@@ -68,12 +60,12 @@ class DepartmentAdmin(ReferenceDataAdmin):
     def save_model(self, request, obj, form, change):
         data = {f: form.cleaned_data[f] for f in services.DEPARTMENT_FIELDS}
         if change:
-            _saved_through(
+            saved_through_service(
                 lambda: services.department_update(actor=request.user, department=obj, **data),
                 form,
             )
             return
-        saved = _saved_through(
+        saved = saved_through_service(
             lambda: services.department_create(
                 actor=request.user, code=form.cleaned_data["code"], **data
             ),
@@ -93,12 +85,12 @@ class CatalogEntryAdmin(ReferenceDataAdmin):
     def save_model(self, request, obj, form, change):
         data = {f: form.cleaned_data[f] for f in services.CATALOG_ENTRY_FIELDS}
         if change:
-            _saved_through(
+            saved_through_service(
                 lambda: services.catalog_entry_update(actor=request.user, entry=obj, **data),
                 form,
             )
             return
-        saved = _saved_through(
+        saved = saved_through_service(
             lambda: services.catalog_entry_create(
                 actor=request.user,
                 department=form.cleaned_data["department"],
