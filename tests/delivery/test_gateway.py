@@ -13,6 +13,7 @@ from django.utils import timezone
 from core.exceptions import BusinessRuleViolation
 from delivery.models import ApiKey, GatewayCall, GatewayUsage, Upstream
 from delivery.services import gateway
+from marketplace.choices import UsageSource
 from marketplace.models import UsageRecord
 from marketplace.services import refunds
 from marketplace.services.usage import month_start, usage_bill, usage_record_submit
@@ -352,4 +353,4 @@ def test_statements_say_the_gateway_measured_a_usage_bill(upstream_server, clien
     # then the bill's line says who measured the usage
     line = next(line for line in statement.lines if line.order_id == bill.pk)
     assert line.usage_source == "gateway"
-    assert "gateway" in statement_csv(statement)
+    assert str(UsageSource.GATEWAY.label) in statement_csv(statement)
