@@ -87,7 +87,14 @@ def browser() -> Iterator:
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         # No sandbox: CI runs as root in a container, where Chromium's sandbox cannot start.
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        # The browser's own words (a file input's button) in Chinese, as a Chinese
+        # merchant's browser shows them: Chromium takes its interface language from
+        # LANGUAGE, with the zh-CN strings of the chromium-l10n package.
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--lang=zh-CN"],
+            env={**os.environ, "LANGUAGE": "zh_CN:zh"},
+        )
         yield launched
         launched.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
