@@ -296,6 +296,37 @@ def bulk_insert(model, columns: list[str], rows, *, progress: Progress | None = 
     return written
 
 
+def copy_lines(model, columns: list[str], lines, *, progress: Progress | None = None) -> int:
+    """COPY lines already in COPY's text format (newline included) into the table
+    (PostgreSQL only); returns the count."""
+    table = model._meta.db_table
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    statement = f"COPY {table} ({quoted}) FROM STDIN"
+    written = 0
+    with connection.cursor() as cursor:
+
+        def copy_rows(sql, _params, _many, _context):
+            nonlocal written
+            with cursor.cursor.copy(sql) as copy:
+                block: list[str] = []
+                for line in lines:
+                    block.append(line)
+                    if len(block) == BLOCK_ROWS:
+                        copy.write("".join(block))
+                        written += len(block)
+                        if progress:
+                            progress.advance(len(block))
+                        block = []
+                if block:
+                    copy.write("".join(block))
+                    written += len(block)
+                    if progress:
+                        progress.advance(len(block))
+
+        cursor._execute_with_wrappers(statement, None, False, copy_rows)
+    return written
+
+
 class BulkLoad:
     """The secondary indexes and foreign keys of the bulk-written tables, set aside and rebuilt.
 

@@ -18,8 +18,10 @@ circular-trade sweep has nothing to report, as on a healthy exchange.
 import bisect
 import datetime as dt
 import json
+from operator import itemgetter
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from core.demo import (
@@ -28,7 +30,10 @@ from core.demo import (
     REPORT,
     DemoContext,
     Table,
+    _copy_escape,
     bulk_insert,
+    copy_line,
+    copy_lines,
     event_columns,
 )
 from core.money import fen_to_yuan
@@ -127,6 +132,25 @@ class ContractTexts:
         self._buyers: dict[int, str] = {}
 
     def text(self, item, plan_id, plan, buyer, quantity, amount, start, end, signed_at) -> str:
+        fixed = self.fixed(item, plan_id, plan, buyer, quantity, amount, start, end, signed_at)
+        party = self.party(buyer)
+        signed = signed_at.astimezone(self.zone).isoformat()
+        period_start = f'"{start.isoformat()}"' if start else "null"
+        period_end = f'"{end.isoformat()}"' if end else "null"
+        return (
+            f'{{"signed_at":"{signed}"{fixed[0]},"quantity":{quantity}'
+            f',"amount":"{fen_to_yuan(amount)}","period_start":{period_start}'
+            f',"period_end":{period_end}{fixed[1]},"buyer":{party}}}'
+        )
+
+    def party(self, buyer: int) -> str:
+        party = self._buyers.get(buyer)
+        if party is None:
+            party = self._buyers[buyer] = _json(_party(buyer, self.names, self.codes))
+        return party
+
+    def fixed(self, item, plan_id, plan, buyer, quantity, amount, start, end, signed_at):
+        """The plan's two fixed stretches of the contract's JSON (made on first use)."""
         fixed = self._plans.get((item["product"], plan_id))
         if fixed is None:
             whole = _contract(
@@ -140,17 +164,7 @@ class ContractTexts:
                 f',"usage":{_json(whole["usage"])},"seller":{_json(whole["seller"])}',
             )
             self._plans[(item["product"], plan_id)] = fixed
-        party = self._buyers.get(buyer)
-        if party is None:
-            party = self._buyers[buyer] = _json(_party(buyer, self.names, self.codes))
-        signed = signed_at.astimezone(self.zone).isoformat()
-        period_start = f'"{start.isoformat()}"' if start else "null"
-        period_end = f'"{end.isoformat()}"' if end else "null"
-        return (
-            f'{{"signed_at":"{signed}"{fixed[0]},"quantity":{quantity}'
-            f',"amount":"{fen_to_yuan(amount)}","period_start":{period_start}'
-            f',"period_end":{period_end}{fixed[1]},"buyer":{party}}}'
-        )
+        return fixed
 
 
 def _quantity(rng, plan) -> int:
@@ -188,6 +202,9 @@ class Trades:
         # Local time without asking Django for the current zone per call (a million orders).
         self.zone = timezone.get_current_timezone()
         self.contracts = ContractTexts(names, codes, self.zone)
+        # The benchmark day's rows as COPY lines (PostgreSQL), instead of the tables' rows.
+        self.order_lines: list[str] | None = None
+        self.notice_lines: list[str] | None = None
 
     def event(self, order_id, actor, from_status, to_status, reason, at):
         # ids are given in time order when written (order_events_write)
@@ -679,6 +696,9 @@ def _tell(
 
 def _benchmark_day(context, rng, trades, sellable, buyers, person, names, codes):
     """One business day (yesterday) of accepted, paid orders, ready for tonight's clearing."""
+    if connection.vendor == "postgresql":
+        _benchmark_day_lines(context, rng, trades, sellable, buyers, person)
+        return
     day = context.today - dt.timedelta(days=1)
     count = round(DAY_ORDERS_PER_SCALE * context.scale)
     pairs: set[tuple[int, int]] = set()
@@ -729,14 +749,232 @@ def _benchmark_day(context, rng, trades, sellable, buyers, person, names, codes)
     progress.finish()
 
 
+class _Slot:
+    """Where a row template takes one order's own value (`str.format` field `index`)."""
+
+    def __init__(self, index: int):
+        self.index = index
+
+
+def _template(table: Table, slots: tuple[str, ...], values: dict) -> str:
+    """A COPY line of `table` as a `str.format` template: `values` formatted once, the
+    columns named in `slots` left as fields {0}, {1}, ... in that order."""
+    row = table.row(**values, **{name: _Slot(i) for i, name in enumerate(slots)})
+    parts = [
+        f"{{{v.index}}}" if isinstance(v, _Slot) else _braces(copy_line([v])[:-1]) for v in row
+    ]
+    return "\t".join(parts) + "\n"
+
+
+def _braces(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+_ORDER_SLOTS = (
+    "id", "number", "buyer_id", "quantity", "period_start", "period_end", "amount_fen",
+    "contract", "paid_at", "delivered_at", "accepted_at", "created_at", "updated_at",
+)  # fmt: skip
+_NOTICE_SLOTS = ("nonce", "order_id", "channel_reference", "amount_fen", "sent_at", "received_at")
+
+
+def _benchmark_day_lines(context, rng, trades, sellable, buyers, person):
+    """The benchmark day as `_benchmark_day` and `_tell` make it, straight to COPY lines.
+
+    The same draws in the same order give the same rows; only the making differs.
+    Each product's plan has one line template with the fixed columns already in
+    COPY's text format, the few per-order values are formatted into it; times
+    are whole seconds from the day's local midnight, each second formatted once.
+    """
+    zone = trades.zone
+    day = context.today - dt.timedelta(days=1)
+    count = round(DAY_ORDERS_PER_SCALE * context.scale)
+    pairs: set[tuple[int, int]] = set()
+    products = [s for s in sellable if any(p["kind"] != "metered" for _i, p in s["plans"])]
+    buyer_ids = [b[0] for b in buyers]
+    order_ids = context.ids(Order, count)
+    progress = context.stage("orders: the business day", count)
+    contracts = trades.contracts
+    event = trades.events.append
+    accepted = trades.accepted.append
+    payments = trades.payments.append
+    order_lines: list[str] = []
+    notice_lines: list[str] = []
+    add_order, add_notice = order_lines.append, notice_lines.append
+    # second from local midnight -> (datetime, isoformat, local %Y%m%d, local date)
+    stamps: dict[int, tuple] = {}
+
+    midnight = context.local(day)  # context.local(day, s) is midnight + s seconds
+    days: dict[dt.date, str] = {}
+
+    def stamp(second: int) -> tuple:
+        at = midnight + dt.timedelta(seconds=second)
+        local = at.astimezone(zone)  # itself when the zones are one
+        iso = at.isoformat()
+        date = local.date()
+        compact = days.get(date)
+        if compact is None:
+            compact = days[date] = f"{date:%Y%m%d}"
+        made = (at, iso, iso if local is at else local.isoformat(), compact, date)
+        stamps[second] = made
+        return made
+
+    # per product: plan id, plan, order template, contract's fixed parts, notice template, ...
+    kinds: dict[int, tuple] = {}
+    ends: dict[tuple, str] = {}
+    yuan: dict[int, str] = {}
+    parties: dict[int, str] = {}
+    notice_template = _template(trades.notices, _NOTICE_SLOTS, {"id": None, "outcome": "paid"})
+    notice_template = notice_template.split("\t", 1)[1]  # ids are given when written
+    span = 13 * 3600
+    for n, order_id in enumerate(order_ids):
+        item = products[rng.randrange(len(products))]
+        seller = item["seller"]
+        for _ in range(10):
+            buyer = buyer_ids[rng.randrange(len(buyer_ids))]
+            if buyer != seller and (buyer, seller) not in pairs:
+                break
+        else:
+            continue
+        pairs.add((seller, buyer))
+        second = 8 * 3600 + n * span // count
+        created_second = second - 3600 * rng.randrange(3, 48)
+        kind = kinds.get(id(item))
+        if kind is None:
+            plan_id, plan = next((i, p) for i, p in item["plans"] if p["kind"] != "metered")
+            grant = item["grant"]
+            template = _template(
+                trades.orders,
+                _ORDER_SLOTS,
+                {
+                    "seller_id": seller,
+                    "product_id": item["product"],
+                    "plan_id": plan_id,
+                    "refunded_fen": 0,
+                    "status": "accepted",
+                    "is_disputed": False,
+                    "board_id": item["board"],
+                    "delivery_mode": item["mode"],
+                    "grant_id": grant.pk if grant else None,
+                    "scenario_id": item["scenario"].pk if item["scenario"] else None,
+                    "department_id": grant.department_id if grant else None,
+                    "department_share_bps": grant.revenue_share_bps if grant else 0,
+                    "cleared_at": None,
+                    "settled_at": None,
+                    "clearing_batch_id": None,
+                    "delivery_note": DELIVERY_NOTES[item["mode"]],
+                    "renewal_of_id": None,
+                    "billed_month": None,
+                },
+            )
+            kind = kinds[id(item)] = (
+                plan_id,
+                plan,
+                template,
+                None,
+                (
+                    item["board"],
+                    item["mode"],
+                    grant.department_id if grant else None,
+                    grant.revenue_share_bps if grant else 0,
+                ),
+                person[seller],
+                DELIVERY_NOTES[item["mode"]],
+            )
+        plan_id, plan, template, fixed, share, seller_person, note = kind
+        quantity = _quantity(rng, plan)
+        amount = plan["price_fen"] * quantity
+        created = stamps.get(created_second) or stamp(created_second)
+        number = f"{created[3]}{rng.getrandbits(48):012X}"
+        if plan["kind"] == "subscription":
+            start = created[4]
+            key = (start, plan["period"], quantity)
+            end = ends.get(key)
+            if end is None:
+                end = ends[key] = _period_end(start, plan, quantity).isoformat()
+            start = start.isoformat()
+            period_start, period_end = f'"{start}"', f'"{end}"'
+        else:
+            start = end = "\\N"
+            period_start = period_end = "null"
+        if fixed is None:
+            fixed = tuple(
+                _copy_escape(part)
+                for part in contracts.fixed(
+                    item, plan_id, plan, buyer, quantity, amount, None, None, created[0]
+                )
+            )
+            kinds[id(item)] = (plan_id, plan, template, fixed, share, seller_person, note)
+        buyer_person = person[buyer]
+        paid = stamps.get(created_second + 1200) or stamp(created_second + 1200)
+        delivered = stamps.get(created_second + 7200) or stamp(created_second + 7200)
+        at = stamps.get(second) or stamp(second)
+        event((order_id, buyer_person, "", "pending_payment", "placed", created[0]))
+        if amount == 0:
+            event(
+                (order_id, buyer_person, "pending_payment", "paid",
+                 "free of charge: nothing to pay", paid[0])
+            )  # fmt: skip
+        else:
+            reference = f"CP{paid[3]}{rng.getrandbits(40):012d}"
+            event(
+                (order_id, None, "pending_payment", "paid",
+                 f"paid through the channel, reference {reference}", paid[0])
+            )  # fmt: skip
+            add_notice(
+                notice_template.format(
+                    f"{rng.getrandbits(128):032x}", order_id, reference, amount, paid[1], paid[1]
+                )
+            )
+            payments((order_id, buyer, amount, paid[0], number, reference))
+        event((order_id, seller_person, "paid", "delivered", note, delivered[0]))
+        event((order_id, buyer_person, "delivered", "accepted", ACCEPT_REASON, at[0]))
+        accepted((order_id, at[4], buyer, seller, amount, *share))
+        money = yuan.get(amount)
+        if money is None:
+            money = yuan[amount] = fen_to_yuan(amount)
+        party = parties.get(buyer)
+        if party is None:
+            party = parties[buyer] = _copy_escape(contracts.party(buyer))
+        contract = (
+            f'{{"signed_at":"{created[2]}"{fixed[0]},"quantity":{quantity}'
+            f',"amount":"{money}","period_start":{period_start}'
+            f',"period_end":{period_end}{fixed[1]},"buyer":{party}}}'
+        )
+        add_order(
+            template.format(
+                order_id, number, buyer, quantity, start, end, amount, contract,
+                paid[1], delivered[1], at[1], created[1], at[1],
+            )
+        )  # fmt: skip
+        progress.advance()
+    progress.finish()
+    trades.order_lines = order_lines
+    trades.notice_lines = notice_lines
+
+
 def _write(context: DemoContext, trades: Trades) -> None:
     """Orders, then the rows that point at them, events in time order."""
-    trades.orders.write(context, "orders: rows")
-    trades.notices.rows = _with_ids(context, PaymentNotification, trades.notices.rows)
-    trades.notices.write(context, "payment notifications")
+    if trades.order_lines is not None and trades.notice_lines is not None:
+        # The benchmark day's lines, made by _benchmark_day_lines.
+        _write_lines(context, trades.orders, trades.order_lines, "orders: rows")
+        notices = trades.notice_lines
+        ids = context.ids(PaymentNotification, len(notices))
+        lines = [f"{ids[i]}\t{line}" for i, line in enumerate(notices)]
+        _write_lines(context, trades.notices, lines, "payment notifications")
+        trades.order_lines = trades.notice_lines = None
+    else:
+        trades.orders.write(context, "orders: rows")
+        trades.notices.rows = _with_ids(context, PaymentNotification, trades.notices.rows)
+        trades.notices.write(context, "payment notifications")
     trades.refunds.write(context)
     trades.disputes.rows = _with_ids(context, Dispute, trades.disputes.rows)
     trades.disputes.write(context)
+
+
+def _write_lines(context: DemoContext, table: Table, lines: list[str], label: str) -> None:
+    progress = context.stage(label, len(lines))
+    copy_lines(table.model, table.columns, lines, progress=progress)
+    progress.finish()
 
 
 def order_events_write(context: DemoContext) -> None:
@@ -744,17 +982,44 @@ def order_events_write(context: DemoContext) -> None:
     trades = context.made.get("trades")
     if trades is None:
         return
-    rows = sorted(trades.events, key=lambda e: (e[5], e[0]))
+    rows = sorted(trades.events, key=itemgetter(5, 0))
     ids = context.ids(OrderEvent, len(rows))
     progress = context.stage("orders: events", len(rows))
-    bulk_insert(
-        OrderEvent,
-        event_columns(),
-        ((ids[i], *row) for i, row in enumerate(rows)),
-        progress=progress,
-    )
+    if connection.vendor == "postgresql":
+        copy_lines(OrderEvent, event_columns(), _event_lines(ids, rows), progress=progress)
+    else:
+        bulk_insert(
+            OrderEvent,
+            event_columns(),
+            ((ids[i], *row) for i, row in enumerate(rows)),
+            progress=progress,
+        )
     progress.finish()
     trades.events = []
+
+
+def _event_lines(ids, rows):
+    """The events' COPY lines: each time, actor and (from, to, reason) formatted once.
+
+    The caches are keyed by the objects themselves (id()): the rows hold them
+    all the while, and most events share their times and texts with others."""
+    stamps: dict[int, str] = {}
+    actors: dict[int, str] = {}
+    texts: dict[tuple, str] = {}
+    for i, (order_id, actor, from_status, to_status, reason, at) in enumerate(rows):
+        when = stamps.get(id(at))
+        if when is None:
+            when = stamps[id(at)] = copy_line([at])[:-1]
+        who = actors.get(actor)
+        if who is None:
+            who = actors[actor] = copy_line([actor])[:-1]
+        key = (from_status, to_status, reason)
+        text = texts.get(key)
+        if text is None:
+            text = copy_line(key)[:-1]
+            if len(texts) < 100_000:
+                texts[key] = text
+        yield f"{ids[i]}\t{order_id}\t{who}\t{text}\t{when}\n"
 
 
 def _with_ids(context, model, rows):

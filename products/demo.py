@@ -835,6 +835,11 @@ def seed(context: DemoContext) -> None:
     for year, serial in serials.items():
         RegistrationCounter.objects.update_or_create(year=year, defaults={"last_serial": serial})
     context.finish_ids()
+    # What the order contracts read of a grant, loaded now: read in the orders' loop, it
+    # would wait there for the indexes rebuilt in the background meanwhile (BulkLoad).
+    for item in sellable:
+        if item["grant"] is not None:
+            item["grant"].department, item["grant"].industry
     context.made["sellable"] = sellable
     weather = sum(1 for s in specs if s["board"] and s["status"] == "listed")
     context.write(
