@@ -15,7 +15,7 @@ NAME = "querying"
 ORDER = 60
 # The engine's parse and rewrite cost about a second whatever the size, so the
 # target is a time, and the ratio to plain SQL is reported beside it.
-TARGET = "a template run under 10 s over 1,000,000 rows"
+TARGET = "a template run under 2 s over 1,000,000 rows; the ratio to plain SQL reported"
 ROWS = 1_000_000
 QUICK_ROWS = 50_000
 
@@ -108,5 +108,5 @@ def run(bench) -> dict:
         },
         "floor": {"what": "the same GROUP BY in plain SQL", "seconds": round(plain, 3)},
         "ratio": ratio,
-        "met": private < 10,
+        "met": private < 2,
     }
