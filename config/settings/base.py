@@ -284,6 +284,8 @@ EXCHANGE_BROKER_CONNECT_TIMEOUT = float(os.environ.get("BROKER_CONNECT_TIMEOUT",
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
+    # kombu's Redis transport, made to survive Redis going away (config/broker.py).
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "visibility_timeout": EXCHANGE_BROKER_VISIBILITY_TIMEOUT,
         "socket_connect_timeout": EXCHANGE_BROKER_CONNECT_TIMEOUT,

@@ -6,7 +6,10 @@ import uuid
 
 import kombu
 import pytest
+from django.conf import settings
+from kombu.transport import redis as kombu_redis
 
+from config.broker import QoSSurvivingBrokerLoss, Transport
 from config.celery_app import ExchangeTask, RequestSurvivingBrokerLoss, app
 
 pytestmark = [pytest.mark.redis]
@@ -70,3 +73,22 @@ def test_late_ack_after_broker_loss_is_logged_where_plain_kombu_raises(own_redis
         with caplog.at_level(logging.CRITICAL):
             request.acknowledge()  # must not raise
     assert "Couldn't ack" in caplog.text
+
+
+def test_messages_left_unacknowledged_when_the_broker_drops_do_not_stop_the_worker(own_redis):
+    # the worker's transport is ours whenever Redis is the broker
+    assert settings.CELERY_BROKER_TRANSPORT == "config.broker:Transport"
+    with kombu.Connection(own_redis.url, transport=Transport) as connection:
+        channel = connection.channel()
+        assert isinstance(channel.qos, QoSSurvivingBrokerLoss)
+        _two_messages_received(connection, channel)
+        _broker_drops(channel)
+
+        # kombu alone: putting the taken messages back raises, and Celery stops the worker
+        with pytest.raises(AttributeError):
+            kombu_redis.QoS.restore_unacked(channel.qos)
+
+        # ours: given up with a warning, nothing raised, nothing left to put back
+        channel.qos._delivered.update({"a": object(), "b": object()})
+        channel.qos.restore_unacked()
+        assert not channel.qos._delivered
