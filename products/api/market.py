@@ -16,7 +16,7 @@ from rest_framework import serializers
 
 from core.api import YuanField
 from interchange.models import RegistrationRecognition
-from products.models import MANUAL_SECTIONS, PricingPlan, Product
+from products.models import MANUAL_SECTIONS, PLAN_TERMS_FIELDS, PricingPlan, Product
 
 # The market's columns in the serializer's field order; (output name, values() path).
 _COLUMNS = (
@@ -58,17 +58,7 @@ _FORMAT = {
     "listed_at": _datetime.to_representation,
     "starting_price": _yuan.to_representation,
 }
-_PLAN_VALUES = (
-    "product_id",
-    "id",
-    "name",
-    "kind",
-    "period",
-    "price_fen",
-    "unit_price_fen",
-    "included_calls",
-    "monthly_cap_fen",
-)
+_PLAN_VALUES = ("product_id", "id", *PLAN_TERMS_FIELDS)
 
 
 def market_rows(queryset):
