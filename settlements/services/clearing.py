@@ -36,7 +36,11 @@ from core import jobs
 from core.exceptions import BusinessRuleViolation, Conflict
 from core.filters import local_day_start
 from core.transitions import transition
-from marketplace.services.batch_moves import clearable_params, orders_clear
+from marketplace.services.batch_moves import (
+    clearable_params,
+    orders_clear,
+    orders_statistics_refresh,
+)
 from settlements.choices import (
     CLEARING_TRANSITIONS,
     AccountKind,
@@ -447,7 +451,7 @@ def clearing_batch_finalize(*, batch_id: int, actor: User | None = None) -> bool
 
 
 def _ledger_statistics_refresh() -> None:
-    """ANALYZE the ledger's tables once a day has cleared (PostgreSQL).
+    """ANALYZE the ledger's tables, and the orders', once a day has cleared (PostgreSQL).
 
     A cleared day's postings all lie past the planner's last statistics, so it
     would take the morning's statement pages for a handful of rows and sort
@@ -460,6 +464,7 @@ def _ledger_statistics_refresh() -> None:
     with connection.cursor() as cursor:
         for table in (sql.POSTING, sql.ENTRY, sql.DAY):
             cursor.execute(f"ANALYZE {table}")
+    orders_statistics_refresh()
 
 
 def clearing_batch_verify(*, batch: ClearingBatch) -> dict[str, tuple[int, int]]:

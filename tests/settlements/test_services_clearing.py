@@ -264,3 +264,27 @@ def test_the_fee_income_account_gets_every_fee(day_of_trades):
     before = exchange_account(AccountKind.EXCHANGE_FEE).balance_fen
     batch = clearing_run_for_day(business_date=day, chunk_size=3)
     assert exchange_account(AccountKind.EXCHANGE_FEE).balance_fen - before == batch.fee_fen
+
+
+@pytest.mark.postgres
+def test_a_cleared_day_leaves_the_orders_statistics_fresh(
+    day_of_trades, django_capture_on_commit_callbacks
+):
+    # The planner must learn the day's orders are no longer accepted, or the next
+    # look for clearable orders reads the whole table expecting one at once.
+    from django.db import connection
+
+    def analyzed(table: str) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = %s", [table]
+            )
+            return cursor.fetchone()[0]
+
+    day, _orders = day_of_trades
+    before = {table: analyzed(table) for table in ("marketplace_order", "settlements_posting")}
+    with django_capture_on_commit_callbacks(execute=True):
+        clearing_run_for_day(business_date=day, chunk_size=10)
+    after = {table: analyzed(table) for table in before}
+    assert all(after[table] == before[table] + 1 for table in before), (before, after)
