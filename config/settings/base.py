@@ -118,6 +118,18 @@ if REPLICA_DATABASE_URL:
     DATABASE_ROUTERS = ["core.db_routers.ReplicaRouter"]
     MIDDLEWARE.insert(1, "core.db_routers.ReplicaReadsMiddleware")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Django's default cache (each process its own: throttles, sign-in counters)
+# and the market list's kept pages (products/api/market_cache.py): a listing
+# change reaches every worker's market list within this many seconds; 0 is off.
+EXCHANGE_MARKET_CACHE_SECONDS = int(os.environ.get("MARKET_CACHE_SECONDS", "3"))
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "market": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "market",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    },
+}
 
 AUTH_USER_MODEL = "accounts.User"
 # The lockout check first, then the passwords (accounts/signin.py).

@@ -16,6 +16,7 @@ from core.exceptions import BusinessRuleViolation
 from core.filters import ScopedFilterBackend
 from core.scoping import is_operator, merchant_id_of
 from products import services
+from products.api import market_cache
 from products.api.market import market_page, market_rows
 from products.api.serializers import (
     ApproveInputSerializer,
@@ -487,8 +488,17 @@ class MarketProductViewSet(
         )
 
     def list(self, request, *args, **kwargs):
+        kept = market_cache.page_kept(request)
+        if kept is not None:
+            return kept
         # The page as plain rows (products.api.market): the serializer's output,
         # without a model instance and ~30 field objects per product.
         queryset = market_rows(self.filter_queryset(self.get_queryset()))
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(market_page(page or []))
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.action == "list" and isinstance(response, Response):
+            market_cache.page_keep(request, response)
+        return response
