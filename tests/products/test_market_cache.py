@@ -5,6 +5,7 @@ from django.core.cache import caches
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from products.models import Product
 from tests.factories.products import PlanFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +38,9 @@ def test_the_same_page_again_is_the_kept_one(merchant_b_api, merchant_a):
 
 
 def test_a_saved_product_or_new_plan_shows_at_once(merchant_b_api, merchant_a):
-    product = ProductFactory(provider=merchant_a, title="Rainfall by county")
+    product = Product.objects.get(
+        pk=ProductFactory(provider=merchant_a, title="Rainfall by county").pk
+    )
     assert _titles(merchant_b_api.get(LIST)) == ["Rainfall by county"]
     product.title = "Rainfall by township"
     product.save()
