@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from psycopg import sql
+from psycopg import errors, sql
 
 from accounts.models import User
 from core.exceptions import BusinessRuleViolation
@@ -51,6 +51,7 @@ TABLE = "data"
 CHUNK_BYTES = 1 << 20
 PROGRESS_EVERY_BYTES = 16 << 20
 PARQUET_BATCH_ROWS = 100_000
+UNIT_KEY = "data_one_row_per_unit"
 
 
 def check_columns(columns, unit_column) -> list[dict]:
@@ -326,6 +327,27 @@ def _copy_parquet(cur, dataset: Dataset, path: Path, report: ProgressReport | No
     return cur.rowcount
 
 
+def _key_on_unit(conn, cur, dataset: Dataset) -> bool:
+    """Make the unit column the table's primary key when every row has a unit of its own.
+
+    The database then holds the data set to one row per unit, so a run needs no
+    per-unit sampling (engine.one_row_per_unit). A repeated or missing unit is
+    allowed data: the key is left off, and runs sample one row per unit.
+    """
+    try:
+        with conn.transaction():  # a savepoint: a refused key leaves the loaded rows
+            cur.execute(
+                sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({})").format(
+                    sql.Identifier(dataset.schema_name, TABLE),
+                    sql.Identifier(UNIT_KEY),
+                    sql.Identifier(dataset.unit_column),
+                )
+            )
+    except (errors.UniqueViolation, errors.NotNullViolation):
+        return False
+    return True
+
+
 def dataset_load_run(
     *, dataset_id: int, path: str, report: ProgressReport | None = None
 ) -> Dataset:
@@ -349,6 +371,7 @@ def dataset_load_run(
                         rows = _copy_parquet(cur, dataset, file_path, report)
                     else:
                         rows = _copy_csv(cur, dataset, file_path, report)
+                    _key_on_unit(conn, cur, dataset)
                     cur.execute(
                         sql.SQL("ANALYZE {}").format(sql.Identifier(dataset.schema_name, TABLE))
                     )
