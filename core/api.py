@@ -1,5 +1,6 @@
 """Shared API pieces: the scoped viewset base, yuan fields and error mapping."""
 
+import copy
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, cast
 
@@ -7,6 +8,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import exceptions, serializers, status, viewsets
@@ -414,3 +416,26 @@ def broker_unavailable_response(exc: BrokerUnavailable) -> Response:
     response = Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
     response["Retry-After"] = str(settings.EXCHANGE_BROKER_RETRY_AFTER_SECONDS)
     return response
+
+
+class FieldsBuiltOnceModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer that builds its fields from the model once per class and language.
+
+    DRF builds them again for every instance it serializes (every order placed
+    or shown), reading the model's fields and their verbose names: about 2.8 ms
+    for an order's detail, against 0.5 ms for a copy. What it builds depends on
+    the class's Meta and the language of the labels and choices alone, so each
+    instance gets a fresh copy of the fields built the first time. Not for a
+    serializer whose get_fields depends on its context or instance.
+    """
+
+    def get_fields(self):
+        cls = type(self)
+        built = cls.__dict__.get("_fields_built")
+        if built is None:
+            built = {}
+            cls._fields_built = built  # type: ignore[attr-defined]
+        language = translation.get_language()
+        if language not in built:
+            built[language] = super().get_fields()
+        return copy.deepcopy(built[language])

@@ -3,16 +3,16 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.models import Merchant
-from core.api import IdRelatedField, ReasonField, YuanField
+from core.api import FieldsBuiltOnceModelSerializer, IdRelatedField, ReasonField, YuanField
 from marketplace.choices import DisputeOutcome
 from marketplace.models import Dispute, Order, OrderEvent, Refund, UsageRecord
-from marketplace.services.orders import MAX_QUANTITY
+from marketplace.services.orders import MAX_QUANTITY, PLAN_RELATIONS
 from marketplace.services.usage import MAX_CALLS_PER_RECORD
 from products.models import PricingPlan
 from publicdata.models import Scenario
 
 
-class OrderEventSerializer(serializers.ModelSerializer):
+class OrderEventSerializer(FieldsBuiltOnceModelSerializer):
     actor = serializers.CharField(source="actor.username", default=None, read_only=True)
 
     class Meta:
@@ -44,7 +44,7 @@ class DisputeSerializer(serializers.ModelSerializer):
         ]
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(FieldsBuiltOnceModelSerializer):
     board: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
         slug_field="code", read_only=True
     )
@@ -119,7 +119,8 @@ class OrderDetailSerializer(OrderSerializer):
 
 class OrderCreateInputSerializer(serializers.Serializer):
     plan = IdRelatedField(
-        queryset=PricingPlan.objects.select_related("product"),
+        # read as order_place reads it, so that it need not read it again
+        queryset=PricingPlan.objects.select_related(*PLAN_RELATIONS),
         own=True,
         help_text="The pricing plan of a listed product.",
     )

@@ -114,7 +114,8 @@ class OrderViewSet(ScopedReadOnlyViewSet):
 
         def create():
             data = self._input(OrderCreateInputSerializer, request)
-            order = orders.order_place(actor=request.user, buyer=buyer, **data)
+            # the input read the plan with its relations, in this transaction
+            order = orders.order_place(actor=request.user, buyer=buyer, plan_read=True, **data)
             return status.HTTP_201_CREATED, _placed_order_detail(order), order
 
         code, body = idempotent_order_create(

@@ -44,6 +44,15 @@ PERIOD_MONTHS: dict[str, int] = {
     SubscriptionPeriod.YEAR: 12,
 }
 
+# What placing an order reads with the plan: the contract names the product's
+# provider and board, and for public data its grant's department and industry.
+PLAN_RELATIONS = (
+    "product__provider",
+    "product__board",
+    "product__grant__department",
+    "product__grant__industry",
+)
+
 BUYER = "buyer"
 SELLER = "seller"
 OPERATOR = "operator"
@@ -175,6 +184,20 @@ def contract_snapshot(
     }
 
 
+def _history_is(order: Order, events: list[OrderEvent]) -> None:
+    """Keep `events`, just written, as the order's prefetched history (`order.events.all()`).
+
+    The API answers a placement with the order's events; they are these, so it
+    need not read them back. Any later event written through `order.events`
+    (a free order's move to paid) drops the kept list, and it is read again.
+    """
+    # What prefetch_related leaves on an instance (django.db.models.query.prefetch_one_level).
+    history = order.events.all()
+    history._result_cache = events
+    history._prefetch_done = True  # type: ignore[attr-defined]
+    order._prefetched_objects_cache = {"events": history}  # type: ignore[attr-defined]
+
+
 def _order_create(
     *,
     actor: User | None,
@@ -223,13 +246,14 @@ def _order_create(
         renewal_of=renewal_of,
         billed_month=billed_month,
     )
-    OrderEvent.objects.create(
+    placed = OrderEvent.objects.create(
         subject=order,
         actor=actor if getattr(actor, "pk", None) else None,
         from_status="",
         to_status=OrderStatus.PENDING_PAYMENT,
         reason=reason,
     )
+    _history_is(order, [placed])
     if amount_fen == 0:
         # Nothing to collect, so nothing goes through the channel or escrow.
         _move(
@@ -322,6 +346,7 @@ def order_place(
     quantity: int = 1,
     scenario: Scenario | None = None,
     start_on: dt.date | None = None,
+    plan_read: bool = False,
 ) -> Order:
     """Place an order for a listed product's plan, in status pending_payment.
 
@@ -333,15 +358,15 @@ def order_place(
     costs nothing now (paid at once), and the usage it allows is billed by the
     monthly usage bill, one order per month; a buyer holds one such agreement
     per plan at a time.
+
+    The plan is read here, as it is now, with PLAN_RELATIONS; `plan_read=True`
+    says the caller has just read it so, in this transaction (the API's input
+    does), and it is not read again.
     """
     if actor is not None and not is_operator(actor) and actor.merchant_id != buyer.pk:
         raise PermissionDenied(_("a merchant's people place orders for their own merchant only"))
-    plan = PricingPlan.objects.select_related(
-        "product__provider",
-        "product__board",
-        "product__grant__department",
-        "product__grant__industry",
-    ).get(pk=plan.pk)
+    if not plan_read:
+        plan = PricingPlan.objects.select_related(*PLAN_RELATIONS).get(pk=plan.pk)
     product = plan.product
     _check_sellable(buyer=buyer, plan=plan)
     _check_scenario(product=product, scenario=scenario)

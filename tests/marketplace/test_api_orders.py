@@ -304,3 +304,40 @@ def test_a_placed_orders_answer_is_its_detail_in_fewer_statements(merchant_b_api
     sent = " ".join(q["sql"] for q in placing.captured_queries)
     for table in ("marketplace_refund", "marketplace_dispute", "delivery_download"):
         assert f'FROM "{table}"' not in sent
+
+
+def test_a_placement_reads_its_plan_once_and_its_events_not_at_all(merchant_b_api, merchant_a):
+    # given a one-off plan of merchant A
+    plan = PlanFactory(product=listed_product(provider=merchant_a), price_fen=25_00)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # when merchant B places an order (statements counted)
+    with CaptureQueriesContext(connection) as placing:
+        response = merchant_b_api.post(
+            LIST, {"plan": plan.pk}, format="json", headers={"Idempotency-Key": "once-1"}
+        )
+    assert response.status_code == 201, response.content
+    # then the plan was read once, the events it wrote were not read back,
+    # and the answer is still the order's detail with its placement event
+    sent = [q["sql"] for q in placing.captured_queries]
+    assert sum('FROM "products_pricingplan"' in s for s in sent) == 1
+    assert not any('FROM "marketplace_orderevent"' in s for s in sent)
+    body = response.json()
+    assert [e["to_status"] for e in body["events"]] == ["pending_payment"]
+    assert body == merchant_b_api.get(url(Order.objects.get(pk=body["id"]))).json()
+
+
+def test_a_free_orders_answer_lists_both_its_events(merchant_b_api, merchant_a):
+    # given a free plan: placing it also moves the order to paid, a second event
+    plan = PlanFactory(product=listed_product(provider=merchant_a), kind="free", price_fen=0)
+    # when merchant B places it
+    response = create(merchant_b_api, {"plan": plan.pk}, key="free-1")
+    # then the answer lists both events, as reading the order back does
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert [(e["from_status"], e["to_status"]) for e in body["events"]] == [
+        ("", "pending_payment"),
+        ("pending_payment", "paid"),
+    ]
+    assert body == merchant_b_api.get(url(Order.objects.get(pk=body["id"]))).json()
