@@ -6,6 +6,22 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+def keep_prefetched(instance: models.Model, relation: str, rows: list) -> None:
+    """Keep `rows` as `instance`'s prefetched `relation`, as prefetch_related would.
+
+    For rows a service has just written (or knows there are none of), so the
+    caller reading `instance.<relation>.all()` needs no query. Writing through
+    the instance's related manager (`.create()`, `.add()`) drops what is kept,
+    and the next read asks the database again.
+    """
+    # What prefetch_related leaves on an instance (django.db.models.query.prefetch_one_level).
+    kept = getattr(instance, relation).all()
+    kept._result_cache = rows
+    kept._prefetch_done = True
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache[relation] = kept
+
+
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

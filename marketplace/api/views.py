@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from core.api import OptionalReasonInputSerializer, ReasonInputSerializer, ScopedReadOnlyViewSet
 from core.exceptions import BusinessRuleViolation
+from core.models import keep_prefetched
 from core.scoping import is_operator, merchant_id_of
 from marketplace.api.serializers import (
     DisputeResolveInputSerializer,
@@ -29,7 +30,7 @@ from marketplace.api.serializers import (
     UsageRecordSerializer,
 )
 from marketplace.filters import OrderFilter, UsageRecordFilter
-from marketplace.models import Dispute, Order, OrderEvent, Refund, UsageRecord
+from marketplace.models import Order, OrderEvent, Refund, UsageRecord
 from marketplace.services import disputes, orders, refunds
 from marketplace.services.idempotency import idempotent_order_create
 from marketplace.services.payments import (
@@ -53,17 +54,18 @@ def _placed_order_detail(order: Order) -> dict:
     """The detail of an order placed in this transaction, from the rows it has just written.
 
     No other transaction can refer to an order not yet committed, so it has no
-    refunds, disputes or downloads, and its events are the ones written here:
-    one query for those events instead of reading the order again with six
-    prefetches. The answer is the one GET /orders/{id}/ gives (tests compare).
+    refunds, disputes or downloads, and its events are the ones written here,
+    which order_place keeps on the order: no query, instead of reading the order
+    again with six prefetches. The answer is the one GET /orders/{id}/ gives
+    (tests compare).
     """
     # order_place read the product with its board: the order's board is that one.
     order.board = order.product.board
+    keep_prefetched(order, "refunds", [])
+    keep_prefetched(order, "disputes", [])
+    # order_place keeps the events it wrote on the order; read only if it did not
     prefetch_related_objects(
-        [order],
-        Prefetch("events", queryset=OrderEvent.objects.select_related("actor")),
-        Prefetch("refunds", queryset=Refund.objects.none()),
-        Prefetch("disputes", queryset=Dispute.objects.none()),
+        [order], Prefetch("events", queryset=OrderEvent.objects.select_related("actor"))
     )
     return OrderDetailSerializer(order, context={"just_placed": True}).data
 

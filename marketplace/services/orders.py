@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Merchant, User
 from core.exceptions import BusinessRuleViolation, Conflict
+from core.models import keep_prefetched
 from core.money import MAX_FEN, fen_to_yuan
 from core.scoping import is_operator
 from core.transitions import lock_one, transition
@@ -184,20 +185,6 @@ def contract_snapshot(
     }
 
 
-def _history_is(order: Order, events: list[OrderEvent]) -> None:
-    """Keep `events`, just written, as the order's prefetched history (`order.events.all()`).
-
-    The API answers a placement with the order's events; they are these, so it
-    need not read them back. Any later event written through `order.events`
-    (a free order's move to paid) drops the kept list, and it is read again.
-    """
-    # What prefetch_related leaves on an instance (django.db.models.query.prefetch_one_level).
-    history = order.events.all()
-    history._result_cache = events
-    history._prefetch_done = True  # type: ignore[attr-defined]
-    order._prefetched_objects_cache = {"events": history}  # type: ignore[attr-defined]
-
-
 def _order_create(
     *,
     actor: User | None,
@@ -253,7 +240,8 @@ def _order_create(
         to_status=OrderStatus.PENDING_PAYMENT,
         reason=reason,
     )
-    _history_is(order, [placed])
+    # The order's history so far: kept on it, so that answering with it needs no read.
+    keep_prefetched(order, "events", [placed])
     if amount_fen == 0:
         # Nothing to collect, so nothing goes through the channel or escrow.
         _move(
