@@ -12,9 +12,12 @@ from oversight.services.certificate import trade_certificate
 from oversight.services.chain import (
     GENESIS_DIGEST,
     JOURNAL_TABLE,
+    _canonical_rows,
+    _leaves,
     chain_seal,
     chain_verify,
     covered_models,
+    leaf_hash,
     merkle_proof,
     merkle_root,
     merkle_verify,
@@ -227,3 +230,54 @@ def test_a_certificate_before_sealing_says_its_rows_are_not_sealed_yet(exchange)
     # then it is provisional and says so
     assert certificate["is_final"] is False
     assert {c["proof"]["sealed"] for c in certificate["state_changes"]} == {False}
+
+
+# Text the canonical JSON must escape exactly as json.dumps does (ensure_ascii=False).
+AWKWARD_TEXTS = [
+    'a "quoted" word',
+    "back\\slash and /slash",
+    "new\nline, tab\t, return\r, \b and \f",
+    "control \x01 \x1f and delete \x7f",
+    "数商 data merchant, 可追溯",
+    "emoji 🧾 and line separator \u2028 \u2029",
+    "",
+]
+
+
+def test_the_database_builds_each_rows_canonical_form_as_the_certificate_does(exchange):
+    # given events and journal entries holding every awkward kind of text
+    order = exchange.cleared[0]
+    for text in AWKWARD_TEXTS:
+        OrderEvent.objects.create(subject=order, from_status="", to_status=text[:32], reason=text)
+    entry = JournalEntry.objects.order_by("id").first()
+    with ledger_unlocked():
+        for n, text in enumerate(AWKWARD_TEXTS):
+            raw("UPDATE settlements_journalentry SET memo = %s WHERE id = %s", [text, entry.pk + n])
+    for table in (JOURNAL_TABLE, "marketplace.orderevent"):
+        # when the leaves are read from the database
+        leaves = _leaves(table, 1, 10**12)
+        # then each is the hash of the canonical JSON built here from the row's values
+        expected = [(i, leaf_hash(row)) for i, row in _canonical_rows(table, 1, 10**12)]
+        assert [(i, leaf) for i, _, leaf in leaves] == expected
+        assert len(expected) > len(AWKWARD_TEXTS)
+
+
+def test_a_seal_ends_on_a_settled_row_and_covers_the_unsettled_ones_before_it(exchange):
+    # given order events of which every other one is too young to seal
+    ids = list(OrderEvent.objects.order_by("id").values_list("id", flat=True))
+    young = ids[1::2]
+    an_hour = dt.timedelta(hours=1)
+    OrderEvent.objects.update(created_at=timezone.now() - an_hour)
+    OrderEvent.objects.filter(id__in=young).update(created_at=timezone.now() + an_hour)
+    # when sealed two settled rows at a time
+    chain_seal(batch_size=2, settle_seconds=60)
+    # then each seal spans two settled rows and the young ones between them
+    seals = list(ChainSeal.objects.filter(table="marketplace.orderevent").order_by("first_id"))
+    settled = [i for i in ids if i not in set(young)]
+    assert [s.last_id for s in seals] == settled[1::2] + ([settled[-1]] if len(settled) % 2 else [])
+    assert [s.row_count for s in seals] == [
+        len([i for i in ids if s.first_id <= i <= s.last_id]) for s in seals
+    ]
+    # and the young rows after the last settled one wait
+    assert seals[-1].last_id == settled[-1]
+    assert chain_verify(full=True)[0] == []
