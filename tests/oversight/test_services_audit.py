@@ -443,3 +443,68 @@ def test_a_day_total_edited_by_hand_is_a_finding_naming_the_account_and_day(exch
     assert f"day_totals_mismatch:account:{account.pk}:{day}" in {f.fingerprint for f in findings}
     assert kinds_found() == {"day_totals_mismatch"}
     assert findings.first().severity == "critical"
+
+
+def test_a_balance_on_an_account_without_postings_is_a_mismatch_of_that_amount(exchange):
+    # given an account that was never posted to, given a balance by hand
+    account = account_get(kind=AccountKind.MERCHANT_PAYABLE, merchant=MerchantFactory())
+    assert not Posting.objects.filter(account=account).exists()
+    LedgerAccount.objects.filter(pk=account.pk).update(balance_fen=4_56)
+    # when the audit sweeps
+    sweep()
+    # then the account is found, with what it shows and what its postings sum to
+    finding = AuditFinding.objects.get(fingerprint=f"balance_mismatch:account:{account.pk}")
+    assert finding.details["balance_fen"] == 4_56
+    assert finding.details["postings_sum_fen"] == 0
+
+
+def test_an_escrow_leak_is_reported_with_the_balance_and_the_open_orders(exchange):
+    # given escrow moved by an adjustment no order explains
+    buyer = plant_escrow_leak(exchange)
+    held = sum(
+        o.amount_fen - o.refunded_fen
+        for o in Order.objects.filter(buyer=buyer, status__in=["paid", "delivered", "accepted"])
+    )
+    # when the audit sweeps
+    sweep()
+    # then the buyer's escrow is found 3 yuan short of its paid, uncleared orders
+    finding = AuditFinding.objects.get(fingerprint=f"escrow_mismatch:merchant:{buyer.pk}")
+    assert finding.details == {"escrow_balance_fen": held - 3_00, "open_orders_fen": held}
+
+
+def test_a_clearing_entry_that_leaves_escrow_untouched_is_reported(exchange):
+    # given a cleared order whose clearing entry lost its escrow line (its sums edited away)
+    order = exchange.cleared[2]
+    entry = JournalEntry.objects.get(idempotency_key=f"clearing:order:{order.pk}")
+    escrow = account_get(kind=AccountKind.MERCHANT_ESCROW, merchant=order.buyer_id)
+    with ledger_unlocked():
+        raw(
+            "DELETE FROM settlements_posting WHERE entry_id = %s AND account_id = %s",
+            [entry.pk, escrow.pk],
+        )
+    # when the audit sweeps
+    sweep()
+    # then the order is found with its one entry taking nothing from escrow
+    finding = AuditFinding.objects.get(fingerprint=f"clearing_postings:order:{order.pk}")
+    assert finding.details["clearing_entries"] == 1
+    assert finding.details["escrow_debit_fen"] == 0
+    assert finding.details["expected_escrow_debit_fen"] == order.refunded_fen - order.amount_fen
+
+
+def test_self_dealing_counts_every_paid_order_between_the_pair_either_way(exchange):
+    # given two merchants whose owners share an e-mail, trading both ways
+    a, b = MerchantFactory(), MerchantFactory()
+    PersonFactory(merchant=a, merchant_role="owner", email="same@example.cn")
+    PersonFactory(merchant=b, merchant_role="owner", email="Same@Example.cn")
+    now = timezone.now()
+    for buyer, seller in ((a, b), (a, b), (b, a)):
+        OrderFactory(buyer=buyer, plan=PlanFactory(product=listed_product(provider=seller)),
+                     paid_at=now, status="paid")  # fmt: skip
+    OrderFactory(buyer=a, plan=PlanFactory(product=listed_product(provider=b)), status="placed")
+    # when the audit sweeps
+    sweep()
+    # then the pair is one finding over its three paid orders, naming the owner as shared
+    finding = AuditFinding.objects.get(
+        fingerprint=f"self_dealing:merchants:{min(a.pk, b.pk)}:{max(a.pk, b.pk)}"
+    )
+    assert finding.details == {"shared": ["owner"], "paid_orders": 3}
