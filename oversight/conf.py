@@ -16,6 +16,8 @@ DEFAULTS = {
     "EXCHANGE_CHAIN_VERIFY_BUDGET": 200,
     # A sells to B and B to A within this many days is a circular trade
     "EXCHANGE_CIRCULAR_TRADE_DAYS": 30,
+    # connections an audit sweep runs its checks on (PostgreSQL; one elsewhere)
+    "EXCHANGE_AUDIT_WORKERS": 2,
     # a run still "running" after this long is taken as crashed
     "EXCHANGE_AUDIT_STALE_MINUTES": 120,
     # snapshots kept; older ones are deleted by the refresh

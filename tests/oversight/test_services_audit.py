@@ -508,3 +508,21 @@ def test_self_dealing_counts_every_paid_order_between_the_pair_either_way(exchan
         fingerprint=f"self_dealing:merchants:{min(a.pk, b.pk)}:{max(a.pk, b.pk)}"
     )
     assert finding.details == {"shared": ["owner"], "paid_orders": 3}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sweep_on_two_connections_seals_and_finds_what_one_connection_finds(exchange, settings):
+    # given committed data (the second connection sees only that) with problems planted
+    from oversight.models import ChainSeal
+
+    settings.EXCHANGE_AUDIT_WORKERS = 2
+    leaking = plant_escrow_leak(exchange)
+    stuck = plant_stuck_payment(exchange)
+    # when the sweep runs outside any transaction, sealing beside the checks
+    run = sweep()
+    # then the history is sealed and verifies, and both problems are found
+    assert ChainSeal.objects.exists()
+    assert run.seals_verified == ChainSeal.objects.count()
+    assert run.counts == {"escrow_mismatch": 1, "stuck_order": 1}
+    found = {f.fingerprint for f in AuditFinding.objects.all()}
+    assert found == {f"escrow_mismatch:merchant:{leaking.pk}", f"stuck_order:order:{stuck.pk}:paid"}
