@@ -437,7 +437,13 @@ def _move_orders(context: DemoContext, operator) -> None:
             now=cleared,
             reason=f"clearing batch {day}",
         )
-        orders_settle(batch_id=batch_id, actor=operator, now=settled, reason=f"batch {day} settled")
+        orders_settle(
+            batch_id=batch_id,
+            business_date=day,
+            actor=operator,
+            now=settled,
+            reason=f"batch {day} settled",
+        )
 
 
 def _cost_lines(context: DemoContext, operator) -> None:

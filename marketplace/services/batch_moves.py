@@ -80,12 +80,24 @@ INSERT INTO {ORDER_EVENT} {_EVENT_COLUMNS}
 SELECT id, %(actor_id)s, '{SETTLING.source.value}', '{SETTLING.target.value}',
        %(reason)s, %(now)s
 FROM {ORDER}
-WHERE clearing_batch_id = %(batch_id)s AND status = '{SETTLING.source.value}'
+WHERE {{batch_orders}}
 """
 _SETTLE = f"""
 UPDATE {ORDER} SET status = '{SETTLING.target.value}', settled_at = %(now)s, updated_at = %(now)s
-WHERE clearing_batch_id = %(batch_id)s AND status = '{SETTLING.source.value}'
+WHERE {{batch_orders}}
 """
+# A batch's orders: each was accepted on the batch's day (CLEARABLE), so the
+# acceptance-time index finds them; the batch itself is not indexed.
+BATCH_ORDERS = f"""
+    {ORDER}.accepted_at >= %(day_start)s AND {ORDER}.accepted_at < %(day_end)s
+    AND {ORDER}.clearing_batch_id = %(batch_id)s
+"""
+_SETTLE_EVENTS = _SETTLE_EVENTS.replace(
+    "{batch_orders}", f"{BATCH_ORDERS} AND status = '{SETTLING.source.value}'"
+)
+_SETTLE = _SETTLE.replace(
+    "{batch_orders}", f"{BATCH_ORDERS} AND status = '{SETTLING.source.value}'"
+)
 
 
 def _db_time(value: dt.datetime):
@@ -140,7 +152,9 @@ def orders_clear(
         return cursor.rowcount
 
 
-def orders_settle(*, batch_id: int, actor: User | None, now: dt.datetime, reason: str) -> int:
+def orders_settle(
+    *, batch_id: int, business_date: dt.date, actor: User | None, now: dt.datetime, reason: str
+) -> int:
     """cleared -> settled for every order of a clearing batch; returns how many moved.
 
     The caller holds the batch's lock and has checked that no payout of the
@@ -148,6 +162,7 @@ def orders_settle(*, batch_id: int, actor: User | None, now: dt.datetime, reason
     """
     _check(SETTLING)
     params = {
+        **clearable_params(business_date),
         "batch_id": batch_id,
         "now": _db_time(now),
         "actor_id": actor.pk if actor is not None and actor.pk else None,

@@ -499,7 +499,11 @@ def orders_auto_accept(*, now: dt.datetime | None = None) -> int:
     cutoff = now - dt.timedelta(days=days)
     ids = list(
         Order.objects.filter(
-            status=OrderStatus.DELIVERED, is_disputed=False, delivered_at__lte=cutoff
+            status=OrderStatus.DELIVERED,
+            is_disputed=False,
+            delivered_at__lte=cutoff,
+            # never accepted yet: says so to the order_accept_pick index
+            accepted_at__isnull=True,
         )
         .order_by("pk")
         .values_list("pk", flat=True)

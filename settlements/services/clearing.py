@@ -473,7 +473,7 @@ def clearing_batch_verify(*, batch: ClearingBatch) -> dict[str, tuple[int, int]]
     An empty answer means the stored totals are the ledger's. A full scan of
     the batch's postings, meant for audits and tests, not for the nightly run.
     """
-    params = {"batch_id": batch.pk}
+    params = {**_day_params(batch.business_date), "batch_id": batch.pk}
     with connection.cursor() as cursor:
         cursor.execute(sql.BATCH_TOTALS_FROM_POSTINGS, params)
         by_kind = {kind: int(total) for kind, total in cursor.fetchall()}

@@ -14,7 +14,7 @@ is exact for non-negative integers and never overflows a 64-bit column (the
 SQL doubles % because both drivers use %(name)s parameters).
 """
 
-from marketplace.services.batch_moves import CLEARABLE, ORDER
+from marketplace.services.batch_moves import BATCH_ORDERS, CLEARABLE, ORDER
 from settlements.choices import AccountKind, EntryPurpose
 from settlements.models import AccountDay, JournalEntry, LedgerAccount, Posting
 
@@ -246,4 +246,4 @@ JOIN {ACCOUNT} a ON a.id = p.account_id
 WHERE e.clearing_batch_id = %(batch_id)s AND e.purpose = '{CLEARING_PURPOSE}'
 GROUP BY a.kind
 """
-BATCH_ORDER_COUNT = f"SELECT COUNT(*) FROM {ORDER} WHERE clearing_batch_id = %(batch_id)s"
+BATCH_ORDER_COUNT = f"SELECT COUNT(*) FROM {ORDER} WHERE {BATCH_ORDERS}"

@@ -134,6 +134,7 @@ def _batch_settle_if_paid(*, batch: ClearingBatch, actor: User) -> bool:
         return False
     orders_settle(
         batch_id=batch.pk,
+        business_date=batch.business_date,
         actor=_actor_or_none(actor),
         now=timezone.now(),
         reason=f"batch {batch.business_date} settled",

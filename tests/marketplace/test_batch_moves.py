@@ -94,6 +94,57 @@ def test_clearing_a_range_twice_moves_each_order_once():
     assert statuses[orders[0].pk] == OrderStatus.ACCEPTED
     assert [statuses[o.pk] for o in orders[1:]] == [OrderStatus.CLEARED] * 3
     # and settling the batch twice settles the three once
-    assert orders_settle(batch_id=batch.pk, actor=None, now=timezone.now(), reason="paid") == 3
-    assert orders_settle(batch_id=batch.pk, actor=None, now=timezone.now(), reason="paid") == 0
+    assert (
+        orders_settle(
+            batch_id=batch.pk,
+            business_date=batch.business_date,
+            actor=None,
+            now=timezone.now(),
+            reason="paid",
+        )
+        == 3
+    )
+    assert (
+        orders_settle(
+            batch_id=batch.pk,
+            business_date=batch.business_date,
+            actor=None,
+            now=timezone.now(),
+            reason="paid",
+        )
+        == 0
+    )
     assert OrderEvent.objects.filter(to_status=OrderStatus.SETTLED).count() == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_clearing_and_settling_rewrite_the_orders_in_place(operator, settings):
+    # No indexed column changes when a day clears or settles, and the order
+    # pages keep room, so PostgreSQL's updates are heap-only (HOT): no index of
+    # the order table grows by a million entries a night.
+    from django.db import connection
+
+    def hot_updates() -> tuple[int, int]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables"
+                " WHERE relname = 'marketplace_order'"
+            )
+            return cursor.fetchone()
+
+    settings.EXCHANGE_PAYOUT_MINIMUM_FEN = 0
+    default_fee(300)
+    day = a_past_day()
+    orders = make_accepted_orders(day=day, count=12)
+    updated, hot = hot_updates()
+    batch = clearing_run_for_day(business_date=day)
+    after_clearing = hot_updates()
+    assert after_clearing == (updated + 12, hot + 12)
+    batch = clearing_batch_confirm(actor=operator, batch=batch)
+    for payout in Payout.objects.filter(batch=batch, status="pending"):
+        payout_mark_paid(actor=operator, payout=payout, bank_reference="BOC-10")
+    assert set(
+        Order.objects.filter(pk__in=[o.pk for o in orders]).values_list("status", flat=True)
+    ) == {OrderStatus.SETTLED}
+    assert hot_updates() == (after_clearing[0] + 12, after_clearing[1] + 12)
