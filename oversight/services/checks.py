@@ -439,24 +439,69 @@ def check_self_dealing() -> list[Problem]:
     ]
 
 
-def check_circular_trades() -> list[Problem]:
-    """A sells to B and B sells to A, both paid within N days of each other."""
-    window = dt.timedelta(days=setting("EXCHANGE_CIRCULAR_TRADE_DAYS"))
+# PostgreSQL: the pairs of merchants who sold to each other at all come first
+# (a set intersection over the paid orders), and only their orders are then
+# matched within the window. Probing each of a million paid orders for a
+# reverse one read 13 million index and heap pages to find, as a rule, none.
+_ORDER = Order._meta.db_table
+_MUTUAL_PAIRS_SQL = f"""
+SELECT seller_id, buyer_id FROM {_ORDER} WHERE paid_at IS NOT NULL AND seller_id < buyer_id
+INTERSECT
+SELECT buyer_id, seller_id FROM {_ORDER} WHERE paid_at IS NOT NULL AND seller_id > buyer_id
+"""  # noqa: S608 (only the model's table name is interpolated)
+_MATCHED_SQL = f"""
+SELECT o.seller_id, o.buyer_id, COUNT(*)
+FROM {_ORDER} o
+JOIN (VALUES {{pairs}}) AS m (seller_id, buyer_id)
+  ON m.seller_id = o.seller_id AND m.buyer_id = o.buyer_id
+WHERE o.paid_at IS NOT NULL AND EXISTS (
+    SELECT 1 FROM {_ORDER} r
+    WHERE r.seller_id = o.buyer_id AND r.buyer_id = o.seller_id
+      AND r.paid_at >= o.paid_at - INTERVAL '1 second' * %s
+      AND r.paid_at <= o.paid_at + INTERVAL '1 second' * %s
+)
+GROUP BY o.seller_id, o.buyer_id
+"""  # noqa: S608 (only the model's table name and placeholders are interpolated)
+_PAIRS_PER_STATEMENT = 500
+
+
+def _circular_trade_rows(window: dt.timedelta) -> list[tuple[int, int, int]]:
+    """(seller a, buyer b, a < b, orders of a to b matched by one of b to a within the window)."""
+    if connection.vendor == "postgresql":
+        rows: list[tuple[int, int, int]] = []
+        with connection.cursor() as cursor:
+            cursor.execute(_MUTUAL_PAIRS_SQL)
+            pairs = sorted(cursor.fetchall())
+            for start in range(0, len(pairs), _PAIRS_PER_STATEMENT):
+                some = pairs[start : start + _PAIRS_PER_STATEMENT]
+                statement = _MATCHED_SQL.replace(
+                    "{pairs}", ", ".join(["(%s::bigint, %s::bigint)"] * len(some))
+                )
+                seconds = window.total_seconds()
+                cursor.execute(statement, [*(v for pair in some for v in pair), seconds, seconds])
+                rows.extend(cursor.fetchall())
+        return sorted(rows)
     back = Order.objects.filter(
         seller_id=OuterRef("buyer_id"),
         buyer_id=OuterRef("seller_id"),
         paid_at__gte=OuterRef("paid_at") - window,
         paid_at__lte=OuterRef("paid_at") + window,
     )
-    rows = (
+    return list(
         Order.objects.filter(paid_at__isnull=False, seller_id__lt=F("buyer_id"))
         .filter(Exists(back))
         .values("seller_id", "buyer_id")
         .annotate(n=Count("id"))
         .values_list("seller_id", "buyer_id", "n")
+        .order_by("seller_id", "buyer_id")
     )
+
+
+def check_circular_trades() -> list[Problem]:
+    """A sells to B and B sells to A, both paid within N days of each other."""
+    window = dt.timedelta(days=setting("EXCHANGE_CIRCULAR_TRADE_DAYS"))
     problems = []
-    for a, b, n in rows:
+    for a, b, n in _circular_trade_rows(window):
         problems.append(
             Problem(
                 kind=FindingKind.CIRCULAR_TRADE,
