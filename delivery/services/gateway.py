@@ -32,6 +32,7 @@ from accounts.models import Merchant, User
 from core.exceptions import BusinessRuleViolation, Conflict
 from core.filters import local_day_start
 from core.scoping import is_operator, merchant_id_of
+from core.sql import quoted_table
 from delivery.crypto import open_text, seal_text
 from delivery.models import ApiKey, GatewayCall, GatewayUsage, Upstream
 from marketplace.choices import OrderStatus, UsageSource
@@ -375,12 +376,6 @@ class KeyInForce:
     secret_sealed: str
 
 
-def _table(model) -> str:
-    # The gateway's hot path writes with a few plain statements: table names come
-    # from the models, never from input, and every value is a query parameter.
-    return connection.ops.quote_name(model._meta.db_table)
-
-
 def _key_lookup_sql() -> str:
     return f"""
         SELECT k.id, k.buyer_id, p.provider_id, k.product_id, k.plan_id, k.order_id,
@@ -388,11 +383,11 @@ def _key_lookup_sql() -> str:
                pl.is_active, pl.included_calls, pl.monthly_cap_fen, pl.unit_price_fen,
                o.status, o.refunded_fen, o.period_start,
                u.base_url, u.header_name, u.secret_sealed
-        FROM {_table(ApiKey)} k
-        JOIN {_table(Product)} p ON p.id = k.product_id
-        JOIN {_table(PricingPlan)} pl ON pl.id = k.plan_id
-        JOIN {_table(Upstream)} u ON u.product_id = k.product_id
-        LEFT JOIN {_table(Order)} o ON o.id = k.order_id
+        FROM {quoted_table(ApiKey)} k
+        JOIN {quoted_table(Product)} p ON p.id = k.product_id
+        JOIN {quoted_table(PricingPlan)} pl ON pl.id = k.plan_id
+        JOIN {quoted_table(Upstream)} u ON u.product_id = k.product_id
+        LEFT JOIN {quoted_table(Order)} o ON o.id = k.order_id
         WHERE k.key_sha256 = %s
     """  # noqa: S608
 
@@ -483,7 +478,7 @@ def _count_call(key: KeyInForce, call_id: str, method: str, path: str) -> CallRo
     the call is refused with 429.
     """
     month = month_start(timezone.localdate())
-    calls, usage = _table(GatewayCall), _table(GatewayUsage)
+    calls, usage = quoted_table(GatewayCall), quoted_table(GatewayUsage)
     limit = _month_limit(key)
     # The count is what the buyer is billed for, so it commits durably (waits for
     # the disk) before the call is forwarded: a crash forgets no counted call.
@@ -545,7 +540,7 @@ def _call_finish(call: CallRow, *, status: int, started: float, size: int) -> No
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.execute(
-            f"UPDATE {_table(GatewayCall)} SET status_code = %s, duration_ms = %s, "  # noqa: S608
+            f"UPDATE {quoted_table(GatewayCall)} SET status_code = %s, duration_ms = %s, "  # noqa: S608
             "response_bytes = %s WHERE id = %s",
             [status, int((time.monotonic() - started) * 1000), size, call.pk],
         )

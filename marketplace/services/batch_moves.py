@@ -18,6 +18,7 @@ from django.db import connection
 
 from accounts.models import User
 from core.filters import local_day_start
+from core.sql import analyze
 from core.transitions import transition_check
 from marketplace.choices import ORDER_TRANSITIONS, OrderStatus
 from marketplace.models import Order, OrderEvent
@@ -180,11 +181,6 @@ def orders_statistics_refresh() -> None:
     A cleared day leaves the planner's statistics saying its orders are still
     accepted, so the next look for clearable orders (a re-run, the next day's
     plan) reads the whole table in sequence expecting a match at once, instead
-    of the index that shows there is none. ANALYZE samples a fixed number of
-    rows: about a second on a million-order table.
+    of the index that shows there is none.
     """
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        for table in (ORDER, ORDER_EVENT):
-            cursor.execute(f"ANALYZE {table}")
+    analyze(ORDER, ORDER_EVENT)

@@ -39,6 +39,7 @@ from django.db.models import F, Field, ForeignKey, Max, Model
 from django.utils import timezone
 
 from core.models import StatusEvent
+from core.sql import quoted_table
 from oversight.choices import FindingKind
 from oversight.conf import setting
 from oversight.models import AuditRun, ChainSeal
@@ -179,7 +180,7 @@ def _canonical_sql(table: str) -> str:
         joins = (
             "LEFT JOIN LATERAL (SELECT string_agg('[' || "  # noqa: S608
             f"{line} || ']', ',' ORDER BY p.id) AS lines "
-            f"FROM {connection.ops.quote_name(posting._meta.db_table)} p "
+            f"FROM {quoted_table(posting)} p "
             f"WHERE p.{entry} = t.id) pl ON true"
         )
         parts.append("'[' || COALESCE(pl.lines, '') || ']'")
@@ -188,7 +189,7 @@ def _canonical_sql(table: str) -> str:
     return (
         f"SELECT t.id, t.{created} < %(cutoff)s, "  # noqa: S608
         f"{canonical} "
-        f"FROM {connection.ops.quote_name(model._meta.db_table)} t {joins} "
+        f"FROM {quoted_table(model)} t {joins} "
         "WHERE t.id >= %(lo)s AND t.id <= %(hi)s ORDER BY t.id LIMIT %(limit)s"
     )
 

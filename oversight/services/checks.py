@@ -26,6 +26,7 @@ from django.db.models.functions import Cast, Coalesce, Replace, TruncDate
 from django.utils import timezone
 
 from accounts.models import Merchant, User
+from core.sql import quoted_table
 from marketplace.choices import OrderStatus
 from marketplace.models import Order
 from oversight.choices import ORDER_STATE_LIMITS, FindingKind
@@ -87,7 +88,7 @@ def check_ledger_balance() -> list[Problem]:
 
 def check_account_balances() -> list[Problem]:
     """Each account's running balance equals the sum of its postings."""
-    account, posting = _table(LedgerAccount), _table(Posting)
+    account, posting = quoted_table(LedgerAccount), quoted_table(Posting)
     # One grouped pass over the postings, joined to the accounts: a sum per
     # account through the (account, time) index reads the postings in random
     # order, tens of times slower at a million orders a day.
@@ -215,7 +216,7 @@ def check_escrow() -> list[Problem]:
     """A buyer's escrow balance equals amount - refunded over its paid, uncleared orders."""
     held = Order.objects.filter(status__in=ESCROW_HELD_STATUSES)
     escrow = LedgerAccount.objects.filter(kind=AccountKind.MERCHANT_ESCROW)
-    order, account = _table(Order), _table(LedgerAccount)
+    order, account = quoted_table(Order), quoted_table(LedgerAccount)
     statuses = ", ".join(["%s"] * len(ESCROW_HELD_STATUSES))
     # The held orders summed per buyer once and joined to the escrow accounts:
     # a sum per account scans the status index once for each of them.
@@ -248,7 +249,7 @@ def check_clearing_postings() -> list[Problem]:
     amount - refunded out of escrow (none when nothing is left to clear, as clearing
     posts no entry for a zero gross); an order not cleared has none."""
     order, entry, posting, account = (
-        _table(m) for m in (Order, JournalEntry, Posting, LedgerAccount)
+        quoted_table(m) for m in (Order, JournalEntry, Posting, LedgerAccount)
     )
     # One grouped pass over the clearing entries joined to the orders: at scale
     # this is several times faster than a correlated count per order. Only the
@@ -374,15 +375,11 @@ def check_public_data_listings() -> list[Problem]:
     return problems
 
 
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
 def check_self_dealing() -> list[Problem]:
     """Buyer and seller of a paid order are one party: the same organisation code
     (characters 9-17 of the credit code, the 组织机构代码), the same bank account
     number, or an owner with the same e-mail address (one person behind both)."""
-    order, merchant, user = _table(Order), _table(Merchant), _table(User)
+    order, merchant, user = quoted_table(Order), quoted_table(Merchant), quoted_table(User)
     # The pairs of merchants that share something are found first (few: a
     # merchant mostly shares only with itself), then the paid orders between
     # them in one hash join, instead of judging each of a million trading pairs.
@@ -443,7 +440,7 @@ def check_self_dealing() -> list[Problem]:
 # (a set intersection over the paid orders), and only their orders are then
 # matched within the window. Probing each of a million paid orders for a
 # reverse one read 13 million index and heap pages to find, as a rule, none.
-_ORDER = Order._meta.db_table
+_ORDER = quoted_table(Order)
 _MUTUAL_PAIRS_SQL = f"""
 SELECT seller_id, buyer_id FROM {_ORDER} WHERE paid_at IS NOT NULL AND seller_id < buyer_id
 INTERSECT

@@ -16,6 +16,7 @@ from django.db import connection
 from rest_framework import serializers
 
 from core.api import YuanField
+from core.sql import quoted_table
 from interchange.choices import RecognitionStatus
 from interchange.models import PartnerExchange, PartnerRecord, RegistrationRecognition
 from products.models import MANUAL_SECTIONS, PLAN_TERMS_FIELDS, PricingPlan, Product
@@ -76,10 +77,6 @@ def _none_or(format_value):
 _FORMATTERS = {name: _none_or(f) for name, f in _FORMAT.items()}
 
 
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
 def _columns(model, names) -> str:
     quote = connection.ops.quote_name
     return ", ".join(f"x.{quote(model._meta.get_field(name).column)}" for name in names)
@@ -93,20 +90,20 @@ def _side_statements() -> dict[str, str]:
     through = Product.scenarios.through
     return {
         "plans": (
-            f"SELECT {_columns(PricingPlan, _PLAN_VALUES)} FROM {_table(PricingPlan)} x "  # noqa: S608
+            f"SELECT {_columns(PricingPlan, _PLAN_VALUES)} FROM {quoted_table(PricingPlan)} x "  # noqa: S608
             "WHERE x.product_id IN ({ids}) AND x.is_active ORDER BY x.id"
         ),
         "scenarios": (
-            f"SELECT x.product_id, x.scenario_id FROM {_table(through)} x "  # noqa: S608
-            f"JOIN {_table(Scenario)} s ON s.id = x.scenario_id "
+            f"SELECT x.product_id, x.scenario_id FROM {quoted_table(through)} x "  # noqa: S608
+            f"JOIN {quoted_table(Scenario)} s ON s.id = x.scenario_id "
             # in the scenarios' own order, as product.scenarios.all() gives them
             "WHERE x.product_id IN ({ids}) ORDER BY s.created_at DESC, s.id DESC"
         ),
         "recognitions": (
             "SELECT x.product_id, partner.name, x.registration_number, record.iri "  # noqa: S608
-            f"FROM {_table(RegistrationRecognition)} x "
-            f"JOIN {_table(PartnerExchange)} partner ON partner.id = x.partner_id "
-            f"JOIN {_table(PartnerRecord)} record ON record.id = x.partner_record_id "
+            f"FROM {quoted_table(RegistrationRecognition)} x "
+            f"JOIN {quoted_table(PartnerExchange)} partner ON partner.id = x.partner_id "
+            f"JOIN {quoted_table(PartnerRecord)} record ON record.id = x.partner_record_id "
             "WHERE x.product_id IN ({ids}) AND x.status = %s ORDER BY x.id"
         ),
     }

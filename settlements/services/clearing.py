@@ -35,6 +35,7 @@ from accounts.models import User
 from core import jobs
 from core.exceptions import BusinessRuleViolation, Conflict
 from core.filters import local_day_start
+from core.sql import analyze
 from core.transitions import transition
 from marketplace.services.batch_moves import (
     clearable_params,
@@ -459,11 +460,7 @@ def _ledger_statistics_refresh() -> None:
     one page. ANALYZE samples a fixed number of rows: a fraction of a second
     however large the ledger. Autovacuum would get there too, later.
     """
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        for table in (sql.POSTING, sql.ENTRY, sql.DAY):
-            cursor.execute(f"ANALYZE {table}")
+    analyze(sql.POSTING, sql.ENTRY, sql.DAY)
     orders_statistics_refresh()
 
 
