@@ -74,6 +74,12 @@ FROM {ORDER} WHERE {_CLEARABLE_IN_RANGE}
 """
 _LITE_CLEAR = f"UPDATE {ORDER} SET {_MARK_CLEARED} WHERE {_CLEARABLE_IN_RANGE}"
 
+# A batch's orders: each was accepted on the batch's day (CLEARABLE), so the
+# acceptance-time index finds them; the batch itself is not indexed.
+BATCH_ORDERS = f"""
+    {ORDER}.accepted_at >= %(day_start)s AND {ORDER}.accepted_at < %(day_end)s
+    AND {ORDER}.clearing_batch_id = %(batch_id)s
+"""
 # A cleared order has no move left but settling (no refund, no dispute), and
 # the caller holds the batch lock, so the two statements see the same rows.
 _SETTLE_EVENTS = f"""
@@ -81,24 +87,12 @@ INSERT INTO {ORDER_EVENT} {_EVENT_COLUMNS}
 SELECT id, %(actor_id)s, '{SETTLING.source.value}', '{SETTLING.target.value}',
        %(reason)s, %(now)s
 FROM {ORDER}
-WHERE {{batch_orders}}
+WHERE {BATCH_ORDERS} AND status = '{SETTLING.source.value}'
 """
 _SETTLE = f"""
 UPDATE {ORDER} SET status = '{SETTLING.target.value}', settled_at = %(now)s, updated_at = %(now)s
-WHERE {{batch_orders}}
+WHERE {BATCH_ORDERS} AND status = '{SETTLING.source.value}'
 """
-# A batch's orders: each was accepted on the batch's day (CLEARABLE), so the
-# acceptance-time index finds them; the batch itself is not indexed.
-BATCH_ORDERS = f"""
-    {ORDER}.accepted_at >= %(day_start)s AND {ORDER}.accepted_at < %(day_end)s
-    AND {ORDER}.clearing_batch_id = %(batch_id)s
-"""
-_SETTLE_EVENTS = _SETTLE_EVENTS.replace(
-    "{batch_orders}", f"{BATCH_ORDERS} AND status = '{SETTLING.source.value}'"
-)
-_SETTLE = _SETTLE.replace(
-    "{batch_orders}", f"{BATCH_ORDERS} AND status = '{SETTLING.source.value}'"
-)
 
 
 def _db_time(value: dt.datetime):
