@@ -93,27 +93,19 @@ def test_clearing_a_range_twice_moves_each_order_once():
     statuses = dict(Order.objects.filter(pk__in=[o.pk for o in orders]).values_list("pk", "status"))
     assert statuses[orders[0].pk] == OrderStatus.ACCEPTED
     assert [statuses[o.pk] for o in orders[1:]] == [OrderStatus.CLEARED] * 3
+
     # and settling the batch twice settles the three once
-    assert (
-        orders_settle(
+    def settle() -> int:
+        return orders_settle(
             batch_id=batch.pk,
             business_date=batch.business_date,
             actor=None,
             now=timezone.now(),
             reason="paid",
         )
-        == 3
-    )
-    assert (
-        orders_settle(
-            batch_id=batch.pk,
-            business_date=batch.business_date,
-            actor=None,
-            now=timezone.now(),
-            reason="paid",
-        )
-        == 0
-    )
+
+    assert settle() == 3
+    assert settle() == 0
     assert OrderEvent.objects.filter(to_status=OrderStatus.SETTLED).count() == 3
 
 
