@@ -1,6 +1,9 @@
 """Pieces for the statements the exchange writes in SQL itself (hot paths, set moves, audits)."""
 
+import datetime as dt
+
 from django.db import connection
+from django.utils import timezone
 
 
 def quoted_table(model) -> str:
@@ -24,3 +27,8 @@ def analyze(*tables: str) -> None:
     with connection.cursor() as cursor:
         for table in tables:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+
+
+def aware_utc(value: dt.datetime) -> dt.datetime:
+    """A time read by written SQL, aware: SQLite gives naive UTC, PostgreSQL aware times."""
+    return value if timezone.is_aware(value) else value.replace(tzinfo=dt.UTC)

@@ -9,7 +9,6 @@ from django.core import signing
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -17,6 +16,7 @@ from core.exceptions import BusinessRuleViolation
 from core.filters import local_day_start
 from core.formatting import choice_label, csv_text, format_yuan
 from core.scoping import scope_to_merchant
+from core.sql import aware_utc
 from marketplace.choices import OrderStatus, UsageSource
 from marketplace.models import Order
 from products.models import Product
@@ -122,13 +122,6 @@ _USAGE_SOURCE_SQL = {
 _AFTER_SQL = "AND (p.created_at, p.id) > (%s, %s)"
 
 
-def _utc(value) -> dt.datetime:
-    parsed = value if isinstance(value, dt.datetime) else parse_datetime(value)
-    if parsed is None:
-        raise ValueError(f"not a posting time: {value!r}")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
 def _statement_rows(account_id: int, start, end, after: tuple, limit: int) -> list[tuple]:
     """(id, posted at, entry, key, purpose, order, amount, usage source) of up to `limit` lines."""
     adapt = connection.ops.adapt_datetimefield_value
@@ -139,9 +132,7 @@ def _statement_rows(account_id: int, start, end, after: tuple, limit: int) -> li
         cursor.execute(statement, [account_id, adapt(start), adapt(end), *after, limit])
         rows = cursor.fetchall()
     if connection.vendor == "sqlite":
-        # SQLite hands back the posting times as text, where the ORM would convert them.
-        # (naive UTC, as Django stores them there).
-        rows = [(r[0], _utc(r[1]), *r[2:]) for r in rows]
+        rows = [(r[0], aware_utc(r[1]), *r[2:]) for r in rows]
     return rows
 
 

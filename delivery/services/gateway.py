@@ -32,7 +32,7 @@ from accounts.models import Merchant, User
 from core.exceptions import BusinessRuleViolation, Conflict
 from core.filters import local_day_start
 from core.scoping import is_operator, merchant_id_of
-from core.sql import quoted_table
+from core.sql import aware_utc, quoted_table
 from delivery.crypto import open_text, seal_text
 from delivery.models import ApiKey, GatewayCall, GatewayUsage, Upstream
 from marketplace.choices import OrderStatus, UsageSource
@@ -403,14 +403,9 @@ def _key_for(raw: str) -> KeyInForce:
     key = KeyInForce(*row)
     if key.revoked_at is not None:
         raise GatewayRefusal(403, "key_revoked", _("This API key has been revoked."))
-    if _aware(key.expires_at) <= timezone.now():
+    if aware_utc(key.expires_at) <= timezone.now():
         raise GatewayRefusal(403, "key_expired", _("This API key has expired."))
     return key
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    # Raw queries on SQLite give naive UTC datetimes; PostgreSQL gives aware ones.
-    return value if timezone.is_aware(value) else value.replace(tzinfo=dt.UTC)
 
 
 def _check_in_force(key: KeyInForce, registration_number: str) -> None:
