@@ -54,7 +54,7 @@ def _buyers_and_plans() -> tuple[list[tuple[int | None, str]], list[tuple[int, i
     return buyers, plans
 
 
-def _client_requests(n, buyer, token, plans, per_client, rng, sent):
+def _client_requests(n, buyer, token, plans, per_client, rng, sent, run_mark):
     merchant_id = buyer
     headers = {
         "Authorization": f"Token {token}",
@@ -69,7 +69,7 @@ def _client_requests(n, buyer, token, plans, per_client, rng, sent):
             if made and rng.random() < REPLAY_SHARE:
                 key, body = rng.choice(made)
             else:
-                key = f"bench-{n}-{i}"
+                key = f"bench-{run_mark}-{n}-{i}"
                 body = loadgen.json_body({"plan": rng.choice(mine), "quantity": 1})
                 made.append((key, body))
             sent.append((n, key))
@@ -143,9 +143,13 @@ def run(bench) -> dict:
         with lock:
             answers.setdefault((n, key), set()).add(json.loads(data)["id"])
 
+    # Keys live 24 hours: a second run on a kept database must not replay the first's.
+    run_mark = f"{time.time_ns():x}"
     clients = [
         # which plan, which replay: one random source per client, nothing secret
-        _client_requests(n, merchant, token, plans, per_client, random.Random(f"15:{n}"), sent)
+        _client_requests(
+            n, merchant, token, plans, per_client, random.Random(f"15:{n}"), sent, run_mark
+        )
         for n, (merchant, token) in enumerate(buyers)
     ]
     before = Order.objects.order_by("-id").values_list("id", flat=True).first() or 0
