@@ -427,6 +427,12 @@ class FieldsBuiltOnceModelSerializer(serializers.ModelSerializer):
     the class's Meta and the language of the labels and choices alone, so each
     instance gets a fresh copy of the fields built the first time. Not for a
     serializer whose get_fields depends on its context or instance.
+
+    A plain field is copied shallowly: binding it to its serializer sets only
+    attributes of its own (name, parent, label, source), and nothing changes
+    its options afterwards, whereas DRF's deep copy rebuilds it from its
+    arguments, choices and querysets included. Nested serializers, which bind
+    fields of their own, are still copied deeply.
     """
 
     def get_fields(self):
@@ -438,4 +444,9 @@ class FieldsBuiltOnceModelSerializer(serializers.ModelSerializer):
         language = translation.get_language()
         if language not in built:
             built[language] = super().get_fields()
-        return copy.deepcopy(built[language])
+        return {
+            name: copy.deepcopy(field)
+            if isinstance(field, serializers.BaseSerializer)
+            else copy.copy(field)
+            for name, field in built[language].items()
+        }

@@ -3,7 +3,9 @@
 A retried request with the same key and the same body gets the first
 answer again, status and body; the same key with another body is refused.
 The unique (merchant, key) constraint decides between two concurrent
-requests: the second waits for the first to commit, then replays it.
+requests: the key is written with the answer, at the end of the order's
+transaction, so the second waits for the first to commit, is undone, and
+replays the first's answer.
 """
 
 import datetime as dt
@@ -74,24 +76,42 @@ def idempotent_order_create(
             code="required",
         )
     fingerprint = _request_fingerprint(body)
-    existing = OrderIdempotencyKey.objects.filter(merchant=merchant, key=key).first()
+    existing = _committed(merchant, key)
     if existing is not None:
         return _replay(existing, fingerprint)
     try:
         with transaction.atomic():
-            row = OrderIdempotencyKey.objects.create(
-                merchant=merchant, key=key, request_hash=fingerprint
-            )
             status, response, order = create()
-            row.response_status, row.response_body, row.order = status, response, order
-            row.save(update_fields=["response_status", "response_body", "order"])
+            # The key is written last, with its answer, in the order's
+            # transaction. A request with the same key that got here first
+            # makes this insert wait for it and then fail, which undoes this
+            # order too; that request's answer is then replayed.
+            OrderIdempotencyKey.objects.create(
+                merchant=merchant,
+                key=key,
+                request_hash=fingerprint,
+                response_status=status,
+                response_body=response,
+                order=order,
+            )
             return status, response
     except IntegrityError:
-        # A concurrent request with the same key committed first.
-        committed = OrderIdempotencyKey.objects.filter(merchant=merchant, key=key).first()
+        committed = _committed(merchant, key)
         if committed is None:
             raise
         return _replay(committed, fingerprint)
+    except Exception:
+        # The same key's first request may have committed while this one ran,
+        # and be why this one was refused (a metered plan it now holds): the
+        # retry gets the first answer, as it would have had it waited.
+        committed = _committed(merchant, key)
+        if committed is None:
+            raise
+        return _replay(committed, fingerprint)
+
+
+def _committed(merchant: Merchant, key: str) -> OrderIdempotencyKey | None:
+    return OrderIdempotencyKey.objects.filter(merchant=merchant, key=key).first()
 
 
 def idempotency_keys_purge(*, now: dt.datetime | None = None) -> int:

@@ -25,3 +25,15 @@ def test_each_serializer_gets_fields_of_its_own():
     assert "contract" in OrderDetailSerializer().fields
     assert "contract" in second.fields
     assert set(OrderSerializer().fields) < set(OrderDetailSerializer().fields)
+
+
+def test_nested_serializers_are_copied_whole_and_plain_fields_bind_to_their_own_parent():
+    first, second = OrderDetailSerializer(), OrderDetailSerializer()
+    # a nested list binds fields of its own, so each serializer has its own copy of it all
+    assert first.fields["events"] is not second.fields["events"]
+    assert first.fields["events"].child is not second.fields["events"].child
+    assert first.fields["events"].child.fields["reason"].root is first
+    # a plain field copied shallowly still names its own serializer and source
+    amount = second.fields["amount"]
+    assert (amount.parent, amount.field_name) == (second, "amount")
+    assert amount.source_attrs == ["amount_fen"]

@@ -116,3 +116,45 @@ def test_the_same_idempotency_key_at_once_makes_one_order(buyer, plan):
     results = run_together(attempt, attempt)
     assert results[0] == results[1]
     assert Order.objects.count() == 1
+
+
+def test_a_retry_refused_because_its_first_request_committed_gets_the_first_answer(buyer, plan):
+    # given a first request with key "k" that commits while its retry is running
+    def first():
+        def create():
+            made = orders.order_place(actor=person_of(buyer), buyer=buyer, plan=plan)
+            return 201, {"id": made.pk}, made
+
+        return idempotent_order_create(merchant=buyer, key="k", body={"plan": plan.pk},
+                                       create=create)  # fmt: skip
+
+    def first_not_waiting_long():
+        # were the retry's key already written, the first request would wait
+        # on it for ever; it gives up instead, and the test fails
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '5s'")
+        return first()
+
+    answers = {}
+
+    def retry_create():
+        # the first request finishes (in its own connection) after this one
+        # looked the key up, and what it did is why this one is refused
+        answers["first"] = run_together(first_not_waiting_long)[0]
+        raise Conflict("already held", code="metered_held")
+
+    # when the retry, with the same key and body, is refused
+    answer = idempotent_order_create(
+        merchant=buyer, key="k", body={"plan": plan.pk}, create=retry_create
+    )
+    # then it answers what the first request did, and one order exists
+    assert answer == answers["first"]
+    assert Order.objects.count() == 1
+
+
+def test_a_refused_request_with_a_new_key_is_still_refused(buyer, plan):
+    def create():
+        raise Conflict("already held", code="metered_held")
+
+    with pytest.raises(Conflict):
+        idempotent_order_create(merchant=buyer, key="new", body={"plan": 1}, create=create)
