@@ -526,3 +526,31 @@ def test_a_sweep_on_two_connections_seals_and_finds_what_one_connection_finds(ex
     assert run.counts == {"escrow_mismatch": 1, "stuck_order": 1}
     found = {f.fingerprint for f in AuditFinding.objects.all()}
     assert found == {f"escrow_mismatch:merchant:{leaking.pk}", f"stuck_order:order:{stuck.pk}:paid"}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_sweep_on_two_connections_gives_each_check_one_core(exchange, settings, monkeypatch):
+    # given a sweep on two connections, with a check that notes its connection's settings
+    from django.db import connection
+
+    from oversight.services import audit
+
+    settings.EXCHANGE_AUDIT_WORKERS = 2
+    seen = []
+
+    def noting():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW max_parallel_workers_per_gather")
+            seen.append(cursor.fetchone()[0])
+        return []
+
+    monkeypatch.setattr(audit, "CHECKS", {f"noting_{i}": noting for i in range(6)})
+    # when it runs
+    audit._run_checks()
+    # then no check asked PostgreSQL for parallel workers of its own, on either connection
+    assert seen == ["0"] * 6
+    # and outside the sweep the server's own setting is back
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] != "0"
