@@ -22,6 +22,9 @@ DAY = AccountDay._meta.db_table
 ENTRY = JournalEntry._meta.db_table
 POSTING = Posting._meta.db_table
 ACCOUNT = LedgerAccount._meta.db_table
+# Read only, to find who still needs an account: the tables the accounts' keys point at.
+MERCHANT = LedgerAccount._meta.get_field("merchant").related_model._meta.db_table
+DEPARTMENT = LedgerAccount._meta.get_field("department").related_model._meta.db_table
 
 ESCROW = AccountKind.MERCHANT_ESCROW.value
 PAYABLE = AccountKind.MERCHANT_PAYABLE.value
@@ -58,9 +61,34 @@ WHERE true
 ORDER BY kind, merchant_id, department_id
 ON CONFLICT DO NOTHING
 """
-ENSURE_ACCOUNTS_FOR_DAY = ENSURE_ACCOUNTS.replace(
-    "{source}", f"(SELECT buyer_id, seller_id, department_id FROM {ORDER} WHERE {ELIGIBLE}) o"
+# The day's: asked from the other side, the merchants and departments that
+# have no such account yet and an order of the day. Nearly all have one, so
+# this is an anti-join over the accounts and an index probe for the few left,
+# instead of three DISTINCT passes over the day's million orders (2.4 s, with
+# both clearing workers waiting for it).
+_WITHOUT_ACCOUNT = (
+    "NOT EXISTS (SELECT 1 FROM {account} a WHERE a.kind = '{kind}' AND a.{column} = x.id)"
 )
+ENSURE_ACCOUNTS_FOR_DAY = f"""
+INSERT INTO {ACCOUNT} (kind, merchant_id, department_id, balance_fen, updated_at)
+SELECT kind, merchant_id, department_id, 0, %(now)s FROM (
+    SELECT '{ESCROW}' AS kind, x.id AS merchant_id, CAST(NULL AS BIGINT) AS department_id
+    FROM {MERCHANT} x
+    WHERE {_WITHOUT_ACCOUNT.format(account=ACCOUNT, kind=ESCROW, column="merchant_id")}
+      AND EXISTS (SELECT 1 FROM {ORDER} WHERE {ORDER}.buyer_id = x.id AND {ELIGIBLE})
+    UNION ALL
+    SELECT '{PAYABLE}', x.id, CAST(NULL AS BIGINT) FROM {MERCHANT} x
+    WHERE {_WITHOUT_ACCOUNT.format(account=ACCOUNT, kind=PAYABLE, column="merchant_id")}
+      AND EXISTS (SELECT 1 FROM {ORDER} WHERE {ORDER}.seller_id = x.id AND {ELIGIBLE})
+    UNION ALL
+    SELECT '{SHARE}', CAST(NULL AS BIGINT), x.id FROM {DEPARTMENT} x
+    WHERE {_WITHOUT_ACCOUNT.format(account=ACCOUNT, kind=SHARE, column="department_id")}
+      AND EXISTS (SELECT 1 FROM {ORDER} WHERE {ORDER}.department_id = x.id AND {ELIGIBLE})
+) needed
+WHERE true
+ORDER BY kind, merchant_id, department_id
+ON CONFLICT DO NOTHING
+"""
 ENSURE_ACCOUNTS_FOR_CHUNK = ENSURE_ACCOUNTS.replace("{source}", "clearing_work")
 
 CREATE_WORK = """

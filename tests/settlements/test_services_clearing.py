@@ -288,3 +288,30 @@ def test_a_cleared_day_leaves_the_orders_statistics_fresh(
         clearing_run_for_day(business_date=day, chunk_size=10)
     after = {table: analyzed(table) for table in before}
     assert all(after[table] == before[table] + 1 for table in before), (before, after)
+
+
+def test_planning_a_day_opens_the_accounts_its_orders_need_and_only_those(day_of_trades):
+    # given a day of accepted orders, one buyer already holding its escrow account,
+    # and a merchant and a department with no order that day
+    from settlements.models import LedgerAccount
+
+    day, orders = day_of_trades
+    first_buyer = orders[0].buyer
+    account_get(kind=AccountKind.MERCHANT_ESCROW, merchant=first_buyer.pk)
+    idle, idle_department = MerchantFactory(), DepartmentFactory()
+    # when the day is planned, before any chunk runs
+    clearing_prepare(business_date=day, chunk_size=5)
+    # then each buyer has an escrow account, each seller a payable one, the
+    # department its share account; no one else got one
+    opened = set(
+        LedgerAccount.objects.exclude(merchant=None, department=None).values_list(
+            "kind", "merchant_id", "department_id"
+        )
+    )
+    assert opened == (
+        {(AccountKind.MERCHANT_ESCROW, o.buyer_id, None) for o in orders}
+        | {(AccountKind.MERCHANT_PAYABLE, o.seller_id, None) for o in orders}
+        | {(AccountKind.DEPARTMENT_SHARE, None, o.department_id) for o in orders if o.department_id}
+    )
+    assert not LedgerAccount.objects.filter(merchant=idle).exists()
+    assert not LedgerAccount.objects.filter(department=idle_department).exists()
