@@ -3,7 +3,13 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.models import Merchant
-from core.api import FieldsBuiltOnceModelSerializer, IdRelatedField, ReasonField, YuanField
+from core.api import (
+    FieldsBuiltOnceModelSerializer,
+    FieldsBuiltOnceSerializer,
+    IdRelatedField,
+    ReasonField,
+    YuanField,
+)
 from marketplace.choices import DisputeOutcome
 from marketplace.models import Dispute, Order, OrderEvent, Refund, UsageRecord
 from marketplace.services.orders import MAX_QUANTITY, PLAN_RELATIONS
@@ -117,7 +123,8 @@ class OrderDetailSerializer(OrderSerializer):
         return delivery_evidence(order=order)
 
 
-class OrderCreateInputSerializer(serializers.Serializer):
+# Built for every order placed: its fields are copied, not rebuilt.
+class OrderCreateInputSerializer(FieldsBuiltOnceSerializer):
     plan = IdRelatedField(
         # read as order_place reads it, so that it need not read it again
         queryset=PricingPlan.objects.select_related(*PLAN_RELATIONS),

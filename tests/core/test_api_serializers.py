@@ -37,3 +37,28 @@ def test_nested_serializers_are_copied_whole_and_plain_fields_bind_to_their_own_
     amount = second.fields["amount"]
     assert (amount.parent, amount.field_name) == (second, "amount")
     assert amount.source_attrs == ["amount_fen"]
+
+
+def test_an_input_serializers_fields_are_its_own_and_its_plan_lookup_unchanged(db):
+    from marketplace.api.serializers import OrderCreateInputSerializer
+    from tests.factories.marketplace import listed_product
+    from tests.factories.products import PlanFactory
+
+    # given two inputs built one after the other
+    plan = PlanFactory(product=listed_product())
+    first = OrderCreateInputSerializer(data={"plan": plan.pk, "quantity": 2})
+    second = OrderCreateInputSerializer(data={"plan": "x"})
+    # then each binds fields of its own, with their labels and options
+    assert first.fields["plan"] is not second.fields["plan"]
+    assert first.fields["plan"].parent is first
+    assert first.fields["quantity"].label == "Quantity"
+    assert first.fields["quantity"].max_value == second.fields["quantity"].max_value
+    # and validating one does not change what the other reads or refuses
+    assert first.is_valid(), first.errors
+    assert first.validated_data["plan"] == plan
+    assert first.validated_data["quantity"] == 2
+    assert not second.is_valid()
+    assert second.errors["plan"][0].code == "incorrect_type"
+    third = OrderCreateInputSerializer(data={"plan": plan.pk, "quantity": 0})
+    assert not third.is_valid()
+    assert third.errors["quantity"][0].code == "min_value"
