@@ -116,8 +116,11 @@ class OrderViewSet(ScopedReadOnlyViewSet):
 
         def create():
             data = self._input(OrderCreateInputSerializer, request)
-            # the input read the plan with its relations, in this transaction
-            order = orders.order_place(actor=request.user, buyer=buyer, plan_read=True, **data)
+            # the input read the plan with its relations, in this transaction, which
+            # idempotent_order_create undoes whole if anything in it fails
+            order = orders.order_place(
+                actor=request.user, buyer=buyer, plan_read=True, savepoint=False, **data
+            )
             return status.HTTP_201_CREATED, _placed_order_detail(order), order
 
         code, body = idempotent_order_create(

@@ -337,7 +337,6 @@ def _check_scenario(*, product: Product, scenario: Scenario | None) -> None:
 # --- placing -------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def order_place(
     *,
     actor: User | None,
@@ -347,6 +346,7 @@ def order_place(
     scenario: Scenario | None = None,
     start_on: dt.date | None = None,
     plan_read: bool = False,
+    savepoint: bool = True,
 ) -> Order:
     """Place an order for a listed product's plan, in status pending_payment.
 
@@ -362,7 +362,35 @@ def order_place(
     The plan is read here, as it is now, with PLAN_RELATIONS; `plan_read=True`
     says the caller has just read it so, in this transaction (the API's input
     does), and it is not read again.
+
+    `savepoint=False` is for a caller whose own transaction is undone whole
+    when placing fails (the API's, which writes the Idempotency-Key with the
+    answer): undoing the placement alone needs no savepoint, two statements
+    fewer. A caller that catches the failure and goes on inside its
+    transaction keeps the default.
     """
+    with transaction.atomic(savepoint=savepoint):
+        return _order_place(
+            actor=actor,
+            buyer=buyer,
+            plan=plan,
+            quantity=quantity,
+            scenario=scenario,
+            start_on=start_on,
+            plan_read=plan_read,
+        )
+
+
+def _order_place(
+    *,
+    actor: User | None,
+    buyer: Merchant,
+    plan: PricingPlan,
+    quantity: int,
+    scenario: Scenario | None,
+    start_on: dt.date | None,
+    plan_read: bool,
+) -> Order:
     if actor is not None and not is_operator(actor) and actor.merchant_id != buyer.pk:
         raise PermissionDenied(_("a merchant's people place orders for their own merchant only"))
     if not plan_read:

@@ -66,6 +66,69 @@ def test_same_key_with_another_body_is_refused(buyer_api, plan):
     assert Order.objects.count() == 1
 
 
+def test_a_retry_leaves_no_second_order_nor_event_behind(buyer_api, plan):
+    # given a placed order
+    first = create(buyer_api, {"plan": plan.pk, "quantity": 1})
+    # when the client retries it, then with another body
+    again = create(buyer_api, {"plan": plan.pk, "quantity": 1})
+    other = create(buyer_api, {"plan": plan.pk, "quantity": 3})
+    # then the retry is answered as the first, the other body refused, and
+    # only the first order, its event and its key are kept
+    assert again.json() == first.json()
+    assert other.status_code == 409
+    assert Order.objects.count() == 1
+    assert OrderEvent.objects.count() == 1
+    assert OrderIdempotencyKey.objects.count() == 1
+
+
+def test_a_retry_the_rules_would_now_refuse_replays_the_first_answer(buyer_api, plan):
+    # given a placed order whose plan is then taken off sale
+    first = create(buyer_api, {"plan": plan.pk, "quantity": 1})
+    PricingPlan.objects.filter(pk=plan.pk).update(is_active=False)
+    # when the client retries with the same key and body
+    again = create(buyer_api, {"plan": plan.pk, "quantity": 1})
+    # then it gets the first answer, not the refusal a new order would get
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert create(buyer_api, {"plan": plan.pk, "quantity": 1}, key="key-2").status_code == 400
+    assert Order.objects.count() == 1
+
+
+def test_a_retry_with_another_invalid_body_is_refused_as_a_reused_key(buyer_api, plan):
+    create(buyer_api, {"plan": plan.pk, "quantity": 1})
+    response = create(buyer_api, {"plan": plan.pk, "quantity": 0})
+    assert response.status_code == 409
+    assert response.json()["error_code"] == "idempotency_key_reused"
+
+
+def test_an_order_the_rules_refuse_stores_nothing_and_its_key_stays_free(
+    seller_api, buyer_api, plan
+):
+    # given the seller trying to buy its own plan with key "key-1" (refused by order_place)
+    refused = create(seller_api, {"plan": plan.pk})
+    assert refused.status_code == 400
+    assert refused.json()["error_code"] == "own_product"
+    # then nothing was kept and the next request places its order
+    assert not Order.objects.exists()
+    assert not OrderIdempotencyKey.objects.exists()
+    assert create(seller_api, {"plan": plan.pk, "quantity": 2}, key="key-2").status_code == 400
+    assert create(buyer_api, {"plan": plan.pk}).status_code == 201
+
+
+def test_placing_through_the_api_opens_no_savepoint(buyer_api, plan):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # when an order is placed (the request's transaction holds the key and the order)
+    with CaptureQueriesContext(connection) as placing:
+        response = create(buyer_api, {"plan": plan.pk})
+    assert response.status_code == 201, response.content
+    # then the test's own savepoint is the only one
+    sent = [q["sql"] for q in placing.captured_queries]
+    assert sum(s.startswith("SAVEPOINT") for s in sent) == 1
+    assert Order.objects.count() == 1
+
+
 def test_keys_are_scoped_per_merchant(api_client, buyer_api, plan):
     other_api = api_client(person_of(MerchantFactory()))
     assert create(buyer_api, {"plan": plan.pk}).status_code == 201

@@ -351,3 +351,15 @@ def test_an_order_taken_by_a_clearing_batch_is_neither_refunded_nor_disputed(buy
     with pytest.raises(InvalidTransition):
         disputes.order_dispute_open(actor=person_of(buyer), order=order, reason="too late")
     assert escrow_of(buyer) == 120_00
+
+
+def test_a_refused_placement_leaves_the_callers_transaction_usable(buyer, plan):
+    from django.db import transaction
+
+    # given a caller that catches a refusal and goes on in its transaction
+    with transaction.atomic():
+        with pytest.raises(BusinessRuleViolation):
+            orders.order_place(actor=person_of(buyer), buyer=buyer, plan=plan, quantity=0)
+        # then its transaction still takes statements and the placement after it
+        order = orders.order_place(actor=person_of(buyer), buyer=buyer, plan=plan)
+    assert list(Order.objects.values_list("pk", flat=True)) == [order.pk]
