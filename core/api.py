@@ -26,7 +26,8 @@ from core.input import max_text_length
 from core.jobs import broker_errors
 from core.money import MoneyError, fen_to_yuan, yuan_to_fen
 from core.permissions import IsOperator
-from core.scoping import scope_to_merchant, visible_to
+from core.prepared import PreparedLookup
+from core.scoping import is_operator, merchant_id_of, scope_to_merchant, visible_to
 
 #: The signed-in user of the API request being handled, for references that
 #: only reach the caller's own records (IdRelatedField(own=True)). Set by
@@ -268,22 +269,30 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField):
     their own, or published to every merchant), so another merchant's record is
     refused exactly like an id that does not exist, and the answer tells
     nothing about which ids exist.
+
+    `prepared`: with `own=True`, the same read for a merchant's person as SQL
+    compiled once (core.prepared), taking (merchant id, id): the field's
+    queryset narrowed by core.scoping.visible_to_merchant, filtered by pk.
     """
 
     default_error_messages = {
         "incorrect_type": _("Give the id as a whole number, not {data_type}."),
     }
 
-    def __init__(self, *, own: bool = False, **kwargs):
+    def __init__(self, *, own: bool = False, prepared: PreparedLookup | None = None, **kwargs):
         self.own = own
+        self.prepared = prepared
         super().__init__(**kwargs)
+
+    def _caller(self):
+        request = self.context.get("request")
+        return getattr(request, "user", None) or REQUEST_USER.get()
 
     def get_queryset(self):
         queryset = super().get_queryset()
         if not self.own:
             return queryset
-        request = self.context.get("request")
-        user = getattr(request, "user", None) or REQUEST_USER.get()
+        user = self._caller()
         if user is None or queryset is None:
             # No caller known (a service or a task validating): nothing to narrow by;
             # the services check ownership themselves.
@@ -299,6 +308,14 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField):
             data = int(data)
         if not 0 < data < 2**63:
             self.fail("does_not_exist", pk_value=data)
+        if self.prepared is not None and self.own:
+            user = self._caller()
+            merchant_id = merchant_id_of(user)
+            if merchant_id is not None and not is_operator(user):
+                found = self.prepared.rows(merchant_id, data)
+                if not found:
+                    self.fail("does_not_exist", pk_value=data)
+                return found[0]
         return super().to_internal_value(data)
 
 

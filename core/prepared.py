@@ -38,6 +38,11 @@ class PreparedLookup(Generic[M]):
         self.build = build
         self.samples = samples
 
+    def __deepcopy__(self, memo) -> "PreparedLookup[M]":
+        # Settings, never changed: a serializer field's deep copy shares them,
+        # and with them the statements compiled on each connection.
+        return self
+
     def _prepare(self, alias: str) -> tuple[Any, ...]:
         query = self.build(*self.samples).query.chain()
         query.clear_ordering(force=True)

@@ -107,8 +107,15 @@ def visible_to(queryset: QuerySet, user) -> QuerySet:
     merchant_id = merchant_id_of(user)
     if published is None or is_operator(user) or merchant_id is None:
         return scope_to_merchant(queryset, user)
+    return visible_to_merchant(queryset, merchant_id)
+
+
+def visible_to_merchant(queryset: QuerySet, merchant_id: int) -> QuerySet:
+    """`visible_to` for a merchant's person, of a model that declares `merchant_published`."""
     condition = merchant_filter(queryset.model, merchant_id)
-    return queryset if condition is None else queryset.filter(condition | published)
+    if condition is None:
+        return queryset
+    return queryset.filter(condition | queryset.model.merchant_published)
 
 
 def is_public(model) -> bool:

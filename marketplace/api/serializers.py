@@ -10,6 +10,8 @@ from core.api import (
     ReasonField,
     YuanField,
 )
+from core.prepared import PreparedLookup
+from core.scoping import visible_to_merchant
 from marketplace.choices import DisputeOutcome
 from marketplace.models import Dispute, Order, OrderEvent, Refund, UsageRecord
 from marketplace.services.orders import MAX_QUANTITY, PLAN_RELATIONS
@@ -123,12 +125,22 @@ class OrderDetailSerializer(OrderSerializer):
         return delivery_evidence(order=order)
 
 
+_PLANS_READ_TO_PLACE = PricingPlan.objects.select_related(*PLAN_RELATIONS)
+# Every order placed reads its plan so: compiled once (core/prepared.py), about 1 ms less.
+_PLAN_VISIBLE_TO_MERCHANT = PreparedLookup(
+    PricingPlan,
+    lambda merchant_id, pk: visible_to_merchant(_PLANS_READ_TO_PLACE, merchant_id).filter(pk=pk),
+    samples=(-7_000_000_001, -7_000_000_002),
+)
+
+
 # Built for every order placed: its fields are copied, not rebuilt.
 class OrderCreateInputSerializer(FieldsBuiltOnceSerializer):
     plan = IdRelatedField(
         # read as order_place reads it, so that it need not read it again
-        queryset=PricingPlan.objects.select_related(*PLAN_RELATIONS),
+        queryset=_PLANS_READ_TO_PLACE,
         own=True,
+        prepared=_PLAN_VISIBLE_TO_MERCHANT,
         help_text="The pricing plan of a listed product.",
     )
     quantity = serializers.IntegerField(

@@ -5,6 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import ValidationError
 
 from core.prepared import PreparedLookup
 
@@ -53,3 +54,42 @@ def test_a_sample_that_is_not_a_parameter_is_refused():
     lookup = PreparedLookup(Token, lambda key: Token.objects.filter(key="fixed"), samples=("x",))
     with pytest.raises(ImproperlyConfigured):
         lookup.rows("y")
+
+
+def test_the_order_inputs_plan_is_read_as_the_scoped_queryset_reads_it(owner_a, merchant_b):
+    from core.api import REQUEST_USER
+    from marketplace.api.serializers import OrderCreateInputSerializer
+    from tests.factories.marketplace import listed_product
+    from tests.factories.products import PlanFactory, ProductFactory
+
+    # given plans merchant A may name (its own, on sale or not; B's on sale) and may not
+    own_off_sale = PlanFactory(product=ProductFactory(provider=owner_a.merchant, status="draft"))
+    on_sale = PlanFactory(product=listed_product(provider=merchant_b))
+    off_sale = PlanFactory(product=listed_product(provider=merchant_b), is_active=False)
+    unlisted = PlanFactory(product=ProductFactory(provider=merchant_b, status="draft"))
+    field = OrderCreateInputSerializer().fields["plan"]
+    unprepared = OrderCreateInputSerializer().fields["plan"]
+    unprepared.prepared = None
+    token = REQUEST_USER.set(owner_a)
+    try:
+        for plan in (own_off_sale, on_sale, off_sale, unlisted):
+            # when both ways read it as A
+            answers = []
+            for reading in (field, unprepared):
+                try:
+                    answers.append(reading.to_internal_value(plan.pk))
+                except ValidationError as exc:
+                    answers.append(exc.detail)
+            # then they agree, the plan with its product, provider and board included
+            assert answers[0] == answers[1]
+            if isinstance(answers[0], type(plan)):
+                assert answers[0].product.provider == answers[1].product.provider
+                assert answers[0].product.board == answers[1].product.board
+        visible = [own_off_sale, on_sale]
+        assert [field.to_internal_value(plan.pk) for plan in visible] == visible
+        for hidden in (off_sale.pk, unlisted.pk, 10**12):
+            with pytest.raises(ValidationError) as refused:
+                field.to_internal_value(hidden)
+            assert refused.value.get_codes() == ["does_not_exist"]
+    finally:
+        REQUEST_USER.reset(token)
