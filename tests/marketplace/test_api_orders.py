@@ -4,8 +4,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from marketplace.models import Order, OrderIdempotencyKey
+from marketplace.models import Order, OrderEvent, OrderIdempotencyKey
 from marketplace.services import refunds
+from products.models import PricingPlan
 from tests.factories.accounts import MerchantFactory
 from tests.factories.marketplace import delivered, listed_product, pay, person_of, place
 from tests.factories.products import PlanFactory
