@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Callable
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -95,15 +95,11 @@ def idempotent_order_create(
                 order=order,
             )
             return status, response
-    except IntegrityError:
-        committed = _committed(merchant, key)
-        if committed is None:
-            raise
-        return _replay(committed, fingerprint)
     except Exception:
-        # The same key's first request may have committed while this one ran,
-        # and be why this one was refused (a metered plan it now holds): the
-        # retry gets the first answer, as it would have had it waited.
+        # The same key's first request may have committed while this one ran:
+        # this one's key then failed to insert (IntegrityError), or it was
+        # refused for what the first did (a metered plan it now holds). Either
+        # way the retry gets the first answer, as it would have had it waited.
         committed = _committed(merchant, key)
         if committed is None:
             raise
