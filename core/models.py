@@ -30,14 +30,9 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
-class StatusEvent(models.Model):
-    """One recorded status change: who moved the subject, from what, to what, when and why.
-
-    Concrete event models add `subject = ForeignKey(<Model>, related_name="events")`.
-    Rows are only ever inserted.
-    """
-
-    actor = models.ForeignKey(
+def event_actor_field(**options) -> models.ForeignKey:
+    """Who made a status change, empty for the system; an event table may index it otherwise."""
+    return models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("actor"),
         null=True,
@@ -45,7 +40,18 @@ class StatusEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("Empty when the system itself made the change (a scheduled job)."),
+        **options,
     )
+
+
+class StatusEvent(models.Model):
+    """One recorded status change: who moved the subject, from what, to what, when and why.
+
+    Concrete event models add `subject = ForeignKey(<Model>, related_name="events")`.
+    Rows are only ever inserted.
+    """
+
+    actor = event_actor_field()
     from_status = models.CharField(_("from status"), max_length=32, blank=True)
     to_status = models.CharField(_("to status"), max_length=32)
     reason = models.TextField(_("reason"), blank=True)

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.models import StatusEvent, TimeStampedModel
+from core.models import StatusEvent, TimeStampedModel, event_actor_field
 from marketplace.choices import (
     DisputeOutcome,
     OrderStatus,
@@ -243,16 +243,7 @@ class OrderEvent(StatusEvent):
     subject = models.ForeignKey(
         Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="events"
     )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,  # the partial index below: people's changes only
-        help_text=_("Empty when the system itself made the change (a scheduled job)."),
-    )
+    actor = event_actor_field(db_index=False)  # the partial index below: people's changes only
     created_at = models.DateTimeField(_("at"), auto_now_add=True)
 
     merchant_scope = ("subject__buyer", "subject__seller")
