@@ -104,14 +104,19 @@ def test_refund_and_clearing_do_not_both_happen(buyer, plan, operator, round_):
         assert escrow_of(buyer) == order.amount_fen
 
 
+def place_with_key(buyer, plan, key="k"):
+    """One request placing an order for `plan` under the Idempotency-Key `key`."""
+
+    def create():
+        made = orders.order_place(actor=person_of(buyer), buyer=buyer, plan=plan)
+        return 201, {"id": made.pk}, made
+
+    return idempotent_order_create(merchant=buyer, key=key, body={"plan": plan.pk}, create=create)
+
+
 def test_the_same_idempotency_key_at_once_makes_one_order(buyer, plan):
     def attempt():
-        def create():
-            made = orders.order_place(actor=person_of(buyer), buyer=buyer, plan=plan)
-            return 201, {"id": made.pk}, made
-
-        return idempotent_order_create(merchant=buyer, key="k", body={"plan": plan.pk},
-                                       create=create)  # fmt: skip
+        return place_with_key(buyer, plan)
 
     results = run_together(attempt, attempt)
     assert results[0] == results[1]
@@ -120,20 +125,12 @@ def test_the_same_idempotency_key_at_once_makes_one_order(buyer, plan):
 
 def test_a_retry_refused_because_its_first_request_committed_gets_the_first_answer(buyer, plan):
     # given a first request with key "k" that commits while its retry is running
-    def first():
-        def create():
-            made = orders.order_place(actor=person_of(buyer), buyer=buyer, plan=plan)
-            return 201, {"id": made.pk}, made
-
-        return idempotent_order_create(merchant=buyer, key="k", body={"plan": plan.pk},
-                                       create=create)  # fmt: skip
-
     def first_not_waiting_long():
         # were the retry's key already written, the first request would wait
         # on it for ever; it gives up instead, and the test fails
         with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = '5s'")
-        return first()
+        return place_with_key(buyer, plan)
 
     answers = {}
 
